@@ -1,0 +1,476 @@
+package aer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// WireFormat is the datagram format of a UDP stream.
+type WireFormat uint8
+
+// Datagram formats of the UDP transport.
+const (
+	WireNative WireFormat = iota // native packets: sequence numbers, loss accounting
+	WireEIEIO                    // SpiNNaker EIEIO data packets (no sequence numbers)
+	WireJAER                     // jAER AEUnicast with sequence numbers
+	WireSPIF                     // SPIF/AEStream 32-bit words
+)
+
+var wireNames = []string{"native", "eieio", "jaer", "spif"}
+
+func (f WireFormat) String() string {
+	if int(f) < len(wireNames) {
+		return wireNames[f]
+	}
+	return fmt.Sprintf("wire(%d)", uint8(f))
+}
+
+// ParseWireFormat parses "native", "eieio", "jaer" or "spif".
+func ParseWireFormat(s string) (WireFormat, error) {
+	for i, n := range wireNames {
+		if strings.EqualFold(s, n) {
+			return WireFormat(i), nil
+		}
+	}
+	return 0, fmt.Errorf("aer: unknown wire format %q (want %s)", s, strings.Join(wireNames, ", "))
+}
+
+// Default transport settings.
+const (
+	DefaultBatch      = 64      // datagrams per sendmmsg/recvmmsg
+	DefaultReadBuffer = 8 << 20 // SO_RCVBUF asked for (the kernel caps it at net.core.rmem_max)
+	DefaultWriteBuf   = 4 << 20 // SO_SNDBUF asked for
+	NativePort        = 7433    // aerie's default UDP port for native packets
+)
+
+// SenderConfig configures a Sender. The zero value sends native packets as
+// fast as it can.
+type SenderConfig struct {
+	Format WireFormat
+	Unit   Unit    // native: announced time unit
+	Rate   float64 // events per second; 0 sends unpaced
+	Batch  int     // datagrams per system call; 0 means DefaultBatch
+	// WriteBuffer is the socket send buffer to ask for; 0 means
+	// DefaultWriteBuf, negative leaves the system default.
+	WriteBuffer int
+	// EIEIO is the header template of EIEIO packets (Count is ignored);
+	// the zero value sends 32-bit keys. With Timestamp and
+	// HasPayloadPrefix set, each packet holds events of one Time, sent as
+	// the payload prefix (the live packet gatherer's form).
+	EIEIO EIEIOHeader
+	// SPIFTime sends a timestamp word after each SPIF event.
+	SPIFTime bool
+	// SDP wraps each EIEIO packet for injection through a board's
+	// Ethernet chip (port 17893) to this destination core.
+	SDP *SDPHeader
+}
+
+// SenderStats counts what a Sender sent.
+type SenderStats struct {
+	Packets uint64 `json:"packets"`
+	Events  uint64 `json:"events"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// Sender sends events over UDP in batches of datagrams (sendmmsg on Linux).
+// It is not safe for concurrent use.
+type Sender struct {
+	cfg   SenderConfig
+	conn  net.PacketConn
+	pc    *ipv4.PacketConn // nil: one WriteTo per datagram
+	dst   net.Addr
+	msgs  []ipv4.Message
+	bufs  [][]byte
+	nmsg  int
+	seq   map[uint16]uint32 // native: next sequence number per port
+	jseq  uint32
+	start time.Time
+	stats SenderStats
+	ports []uint16 // native ports used, for the closing heartbeats
+}
+
+// NewSender returns a sender of datagrams to dst through conn, which should
+// be an unconnected *net.UDPConn (other PacketConns work one datagram per
+// call).
+func NewSender(conn net.PacketConn, dst net.Addr, cfg SenderConfig) (*Sender, error) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultBatch
+	}
+	if cfg.Rate < 0 {
+		return nil, errors.New("aer: negative rate")
+	}
+	s := &Sender{cfg: cfg, conn: conn, dst: dst, seq: map[uint16]uint32{}, jseq: 1}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		if cfg.WriteBuffer >= 0 {
+			wb := cfg.WriteBuffer
+			if wb == 0 {
+				wb = DefaultWriteBuf
+			}
+			_ = uc.SetWriteBuffer(wb) // best effort: capped by the kernel
+		}
+		s.pc = ipv4.NewPacketConn(uc)
+	}
+	s.msgs = make([]ipv4.Message, cfg.Batch)
+	s.bufs = make([][]byte, cfg.Batch)
+	for i := range s.msgs {
+		s.bufs[i] = make([]byte, 0, 2048)
+		s.msgs[i].Buffers = [][]byte{nil}
+		s.msgs[i].Addr = dst
+	}
+	return s, nil
+}
+
+// Stats returns the counters so far.
+func (s *Sender) Stats() SenderStats { return s.stats }
+
+// Write encodes events into datagrams and sends them a batch at a time;
+// events of the last, partly filled batch wait for the next Write or Flush.
+func (s *Sender) Write(evs []Event) (int, error) {
+	done := 0
+	for len(evs) > 0 {
+		n, err := s.encode(evs)
+		if err != nil {
+			return done, err
+		}
+		evs = evs[n:]
+		done += n
+		if s.nmsg == len(s.msgs) {
+			if err := s.flushBatch(); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, nil
+}
+
+// encode puts a prefix of evs into the next datagram and returns its length.
+func (s *Sender) encode(evs []Event) (int, error) {
+	b := s.bufs[s.nmsg][:0]
+	var n int
+	switch s.cfg.Format {
+	case WireNative:
+		flags := packetFlags(s.cfg.Unit, evs)
+		port := evs[0].Port
+		seq, seen := s.seq[port]
+		if !seen {
+			s.ports = append(s.ports, port)
+		}
+		b, n = AppendNative(b, flags, seq, evs)
+		s.seq[port] = seq + 1
+	case WireEIEIO:
+		h := s.cfg.EIEIO
+		lim := evs
+		if h.Timestamp && h.HasPayloadPrefix {
+			k := 1
+			for k < len(evs) && evs[k].Time == evs[0].Time {
+				k++
+			}
+			lim = evs[:k]
+			h.PayloadPrefix = uint32(evs[0].Time)
+		}
+		if s.cfg.SDP != nil {
+			b = AppendSDP(b, *s.cfg.SDP, nil)
+		}
+		b, n = AppendEIEIO(b, h, lim)
+	case WireJAER:
+		n = min(len(evs), (NativeMaxPacket-4)/8)
+		b = AppendJAER(b, true, s.jseq, evs[:n])
+		s.jseq++
+	case WireSPIF:
+		per := SPIFMaxPacket / 4
+		if s.cfg.SPIFTime {
+			per /= 2
+		}
+		n = min(len(evs), per)
+		b = AppendSPIF(b, evs[:n], s.cfg.SPIFTime)
+	default:
+		return 0, fmt.Errorf("aer: cannot send format %v", s.cfg.Format)
+	}
+	if n == 0 {
+		return 0, errors.New("aer: event does not fit a datagram")
+	}
+	s.bufs[s.nmsg] = b
+	s.nmsg++
+	s.stats.Events += uint64(n)
+	return n, nil
+}
+
+// flushBatch paces, then sends the queued datagrams.
+func (s *Sender) flushBatch() error {
+	if s.nmsg == 0 {
+		return nil
+	}
+	if s.cfg.Rate > 0 {
+		if s.start.IsZero() {
+			s.start = time.Now()
+		}
+		// The events queued now may leave at start + events/rate.
+		due := s.start.Add(time.Duration(float64(s.stats.Events) / s.cfg.Rate * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	for i := 0; i < s.nmsg; i++ {
+		s.msgs[i].Buffers[0] = s.bufs[i]
+		s.stats.Bytes += uint64(len(s.bufs[i]))
+	}
+	msgs := s.msgs[:s.nmsg]
+	for len(msgs) > 0 {
+		if s.pc == nil {
+			if _, err := s.conn.WriteTo(msgs[0].Buffers[0], s.dst); err != nil {
+				return fmt.Errorf("aer: send: %w", err)
+			}
+			msgs = msgs[1:]
+			s.stats.Packets++
+			continue
+		}
+		k, err := s.pc.WriteBatch(msgs, 0)
+		if err != nil {
+			if isNoBuffer(err) {
+				// The socket buffer is full: wait a little, then retry.
+				time.Sleep(50 * time.Microsecond)
+				continue
+			}
+			return fmt.Errorf("aer: send: %w", err)
+		}
+		msgs = msgs[k:]
+		s.stats.Packets += uint64(k)
+	}
+	s.nmsg = 0
+	return nil
+}
+
+func isNoBuffer(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no buffer space")
+}
+
+// Flush sends every queued datagram.
+func (s *Sender) Flush() error { return s.flushBatch() }
+
+// Close flushes and, for native streams, sends one empty packet per port
+// (a heartbeat carrying the next sequence number) so that the receiver can
+// count a loss at the end of the stream. It does not close the connection.
+func (s *Sender) Close() error {
+	if err := s.flushBatch(); err != nil {
+		return err
+	}
+	if s.cfg.Format != WireNative || len(s.ports) == 0 {
+		return nil
+	}
+	time.Sleep(2 * time.Millisecond) // let the receiver drain before the heartbeat
+	for _, port := range s.ports {
+		b, _ := AppendNative(s.bufs[s.nmsg][:0], 0, s.seq[port], nil)
+		binaryPutPort(b, port)
+		s.bufs[s.nmsg] = b
+		s.nmsg++
+		s.seq[port]++
+		if s.nmsg == len(s.msgs) {
+			if err := s.flushBatch(); err != nil {
+				return err
+			}
+		}
+	}
+	return s.flushBatch()
+}
+
+func binaryPutPort(b []byte, port uint16) { b[4], b[5] = byte(port), byte(port>>8) }
+
+// ReceiverConfig configures a Receiver.
+type ReceiverConfig struct {
+	Format WireFormat
+	Batch  int // datagrams per system call; 0 means DefaultBatch
+	// ReadBuffer is the socket receive buffer to ask for; 0 means
+	// DefaultReadBuffer, negative leaves the system default.
+	ReadBuffer int
+	// SDP expects EIEIO packets wrapped in SDP (traffic to port 17893).
+	SDP bool
+	// Tap, if set, sees every datagram before decoding (for capture).
+	// b is only valid during the call.
+	Tap func(b []byte, from net.Addr)
+}
+
+// Stats counts what a Receiver saw. Lost, Duplicate, Reordered and Late
+// need sequence numbers (native and jAER); Malformed counts datagrams that
+// failed to decode, which are dropped.
+type Stats struct {
+	Packets   uint64 `json:"packets"`
+	Events    uint64 `json:"events"`
+	Bytes     uint64 `json:"bytes"`
+	Lost      uint64 `json:"lost"`
+	Duplicate uint64 `json:"duplicate"`
+	Reordered uint64 `json:"reordered"`
+	Late      uint64 `json:"late"`
+	Malformed uint64 `json:"malformed"`
+	Commands  uint64 `json:"commands"` // EIEIO command packets
+	Resyncs   uint64 `json:"resyncs"`
+}
+
+// Receiver reads events from UDP in batches (recvmmsg on Linux). It is not
+// safe for concurrent use. A malformed datagram is counted and dropped; it
+// never stops the receiver. Use the connection's read deadline (or close
+// it) to stop a blocked Read.
+type Receiver struct {
+	cfg      ReceiverConfig
+	conn     net.PacketConn
+	pc       *ipv4.PacketConn
+	msgs     []ipv4.Message
+	pending  []Event
+	head     int
+	stats    Stats
+	trackers map[uint16]*SeqTracker
+	lastErr  error
+	// LastMalformed is the most recent decode error, for diagnostics.
+	LastMalformed error
+}
+
+// NewReceiver returns a receiver on conn.
+func NewReceiver(conn net.PacketConn, cfg ReceiverConfig) (*Receiver, error) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultBatch
+	}
+	r := &Receiver{cfg: cfg, conn: conn, trackers: map[uint16]*SeqTracker{}}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		if cfg.ReadBuffer >= 0 {
+			rb := cfg.ReadBuffer
+			if rb == 0 {
+				rb = DefaultReadBuffer
+			}
+			_ = uc.SetReadBuffer(rb) // best effort: capped by the kernel
+		}
+		r.pc = ipv4.NewPacketConn(uc)
+	}
+	size := 2048
+	if cfg.Format == WireJAER {
+		size = 1 << 16
+	}
+	r.msgs = make([]ipv4.Message, cfg.Batch)
+	for i := range r.msgs {
+		r.msgs[i].Buffers = [][]byte{make([]byte, size)}
+	}
+	r.pending = make([]Event, 0, cfg.Batch*(NativeMaxEvents+64))
+	return r, nil
+}
+
+// Stats returns the counters so far, loss summed over all streams.
+func (r *Receiver) Stats() Stats {
+	st := r.stats
+	for _, t := range r.trackers {
+		st.Lost += t.Lost
+		st.Duplicate += t.Duplicate
+		st.Reordered += t.Reordered
+		st.Late += t.Late
+		st.Resyncs += t.Resyncs
+	}
+	return st
+}
+
+// Read fills dst with received events. It blocks until at least one event
+// has arrived or the connection fails (a deadline or Close); it returns the
+// events decoded so far with a nil error, then the error.
+func (r *Receiver) Read(dst []Event) (int, error) {
+	for r.head == len(r.pending) {
+		if r.lastErr != nil {
+			return 0, r.lastErr
+		}
+		r.pending, r.head = r.pending[:0], 0
+		if err := r.receive(); err != nil {
+			r.lastErr = err
+		}
+	}
+	n := copy(dst, r.pending[r.head:])
+	r.head += n
+	return n, nil
+}
+
+// receive reads one batch of datagrams and decodes them into pending.
+func (r *Receiver) receive() error {
+	if r.pc == nil {
+		buf := r.msgs[0].Buffers[0]
+		n, from, err := r.conn.ReadFrom(buf)
+		if err != nil {
+			return err
+		}
+		r.Handle(buf[:n], from)
+		return nil
+	}
+	k, err := r.pc.ReadBatch(r.msgs, 0)
+	if err != nil {
+		return err
+	}
+	for i := range r.msgs[:k] {
+		m := &r.msgs[i]
+		r.Handle(m.Buffers[0][:m.N], m.Addr)
+	}
+	return nil
+}
+
+// Handle accounts for and decodes one datagram, appending its events to
+// the receiver's queue. Receive loops call it; it is exported so that a
+// pcap replay or a test can feed datagrams without a socket.
+func (r *Receiver) Handle(b []byte, from net.Addr) {
+	if r.cfg.Tap != nil {
+		r.cfg.Tap(b, from)
+	}
+	r.stats.Packets++
+	r.stats.Bytes += uint64(len(b))
+	before := len(r.pending)
+	var err error
+	switch r.cfg.Format {
+	case WireNative:
+		var h NativeHeader
+		if h, err = DecodeNativeHeader(b); err == nil {
+			t := r.trackers[h.Port]
+			if t == nil {
+				t = &SeqTracker{}
+				r.trackers[h.Port] = t
+			}
+			if t.Observe(h.Seq) {
+				_, r.pending, err = DecodeNative(b, r.pending)
+			}
+		}
+	case WireEIEIO:
+		if r.cfg.SDP {
+			_, b, err = DecodeSDP(b)
+		}
+		if err == nil {
+			if IsEIEIOCommand(b) {
+				_, err = DecodeEIEIOCommand(b)
+				if err == nil {
+					r.stats.Commands++
+				}
+				break
+			}
+			_, r.pending, err = DecodeEIEIO(b, r.pending)
+		}
+	case WireJAER:
+		var s uint32
+		mark := len(r.pending)
+		s, r.pending, err = DecodeJAER(b, true, r.pending)
+		if err == nil {
+			t := r.trackers[0]
+			if t == nil {
+				t = &SeqTracker{}
+				r.trackers[0] = t
+			}
+			if !t.Observe(s) {
+				r.pending = r.pending[:mark]
+			}
+		}
+	case WireSPIF:
+		r.pending, err = DecodeSPIF(b, r.pending)
+	default:
+		err = fmt.Errorf("aer: cannot receive format %v", r.cfg.Format)
+	}
+	if err != nil {
+		r.stats.Malformed++
+		r.LastMalformed = err
+		r.pending = r.pending[:before]
+		return
+	}
+	r.stats.Events += uint64(len(r.pending) - before)
+}
