@@ -1,0 +1,37 @@
+package trainer
+
+// This file is the single place where the trainer draws random numbers for
+// stochastic neurons. The chip draws rand16(seed, core, neuron, t) from a
+// counter-based hash in the same way, so the deploy path can map one onto the
+// other: a draw is a pure function of its coordinates and never of the batch
+// composition, the worker count or the order in which samples are processed.
+
+// mix64 is the splitmix64 finaliser (Steele, Lea & Flood 2014): a bijection on
+// uint64 with good avalanche.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// noiseKey returns the key of one pass of one sample: seed of the run, epoch
+// (or evaluation trial, see evalEpoch) and the sample's index in its data set.
+func noiseKey(seed, epoch, sample uint64) uint64 {
+	return mix64(mix64(mix64(seed)^epoch) ^ sample)
+}
+
+// layerKey derives the key of one layer from a pass key.
+func layerKey(key uint64, layer int) uint64 {
+	return mix64(key ^ (uint64(layer) + 1))
+}
+
+// uniform returns the uniform draw in [0, 1) of neuron n at step t of the
+// layer with key k: the top 53 bits of splitmix64(k + (t<<32 | n)).
+func uniform(k uint64, t, n int) float64 {
+	return float64(mix64(k+(uint64(t)<<32|uint64(n)))>>11) * (1.0 / (1 << 53))
+}
+
+// evalEpoch maps an evaluation trial onto the epoch coordinate of the noise,
+// far from any training epoch.
+func evalEpoch(trial int) uint64 { return 1<<62 + uint64(trial) }
