@@ -485,4 +485,3 @@ func (w *work[F]) backwardLayer(l int, ev []dataset.Event, g *netParams[F]) {
 	}
 	w.inputGrads(l, ev, st.ga, p.k, p.w, gp.w, n)
 }
-
