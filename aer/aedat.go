@@ -393,11 +393,11 @@ const nmnistOverflow = 1 << 13
 
 // NMNISTReader reads an N-MNIST .bin file.
 type NMNISTReader struct {
-	r    *bufio.Reader
-	off  int64
-	add  int64
-	buf  []byte
-	err  error
+	r   *bufio.Reader
+	off int64
+	add int64
+	buf []byte
+	err error
 }
 
 // NewNMNISTReader returns a reader of r.

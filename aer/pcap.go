@@ -92,10 +92,10 @@ type packetSource interface {
 // PcapReader reads the UDP datagrams of a pcap or pcapng file; other
 // packets are skipped and counted.
 type PcapReader struct {
-	src      packetSource
-	decoder  gopacket.Decoder
-	Skipped  int64 // packets that are not IPv4/IPv6 UDP
-	Packets  int64 // packets read
+	src     packetSource
+	decoder gopacket.Decoder
+	Skipped int64 // packets that are not IPv4/IPv6 UDP
+	Packets int64 // packets read
 }
 
 // NewPcapReader reads the file header of a pcap or pcapng stream.
