@@ -1,6 +1,8 @@
 package trainer
 
 import (
+	"math"
+
 	"github.com/aerie-neuro/aerie/trainer/dataset"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -15,6 +17,7 @@ type Float interface{ ~float32 | ~float64 }
 type layerParams[F Float] struct {
 	nin, n, k int
 	w, v      [2][]F // per synapse type; v[k] nil unless recurrent
+	wT        [2][]F // transposes of w (n × nin), see prepare
 	b         []F    // nil without bias
 	lamU      [2]F
 	lamV      F
@@ -28,6 +31,7 @@ type layerParams[F Float] struct {
 type netParams[F Float] struct {
 	layers     []layerParams[F]
 	roW        []F
+	roWT       []F
 	roNin, roN int
 	roLamU     F
 	roLamV     F
@@ -66,6 +70,35 @@ func bind[F Float](s *Spec, data [][]F) netParams[F] {
 	p.roW, p.roNin, p.roN = data[i], nin, s.Readout.Size
 	p.roLamU, p.roLamV = F(decay(s.DT, s.Readout.TauSyn)), F(decay(s.DT, s.Readout.TauMem))
 	return p
+}
+
+// prepare refreshes the transposed weights that the backward GEMMs use
+// (a transposed-B GEMM is gonum's slowest); call it after every change of
+// the parameters and before running samples.
+func (p *netParams[F]) prepare() {
+	for l := range p.layers {
+		lp := &p.layers[l]
+		for k := 0; k < lp.k; k++ {
+			lp.wT[k] = transposeTo(lp.wT[k], lp.w[k], lp.nin, lp.n)
+		}
+	}
+	p.roWT = transposeTo(p.roWT, p.roW, p.roNin, p.roN)
+}
+
+// transposeTo writes the transpose of the r×c matrix a into dst (reused if
+// large enough) and returns it.
+func transposeTo[F Float](dst, a []F, r, c int) []F {
+	if cap(dst) < r*c {
+		dst = make([]F, r*c)
+	}
+	dst = dst[:r*c]
+	for i := 0; i < r; i++ {
+		row := a[i*c : (i+1)*c]
+		for j, x := range row {
+			dst[j*r+i] = x
+		}
+	}
+	return dst
 }
 
 // layerState is the per-sample forward record and backward scratch of one
@@ -112,6 +145,7 @@ type work[F Float] struct {
 
 func newWork[F Float](s *Spec, p *netParams[F], T int) *work[F] {
 	w := &work[F]{spec: s, fn: newSpikeFn(s), p: p, T: T, noise: s.Stochastic}
+	_, w.fn.fast = any(F(0)).(float32)
 	for l := range p.layers {
 		lp := &p.layers[l]
 		st := layerState[F]{n: lp.n, words: (lp.n + 63) / 64}
@@ -164,16 +198,16 @@ func add[F Float](x, y []F) {
 	axpy(1, x, y)
 }
 
-// gemmNT computes C += A·Bᵀ for row-major A (m×k), B (n×k), C (m×n).
-func gemmNT[F Float](m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int) {
+// gemm computes C += A·B for row-major A (m×k), B (k×n), C (m×n).
+func gemm[F Float](m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
 	switch as := any(a).(type) {
 	case []float32:
-		blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, as, lda, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
+		blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, as, lda, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
 	case []float64:
-		blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, m, n, k, 1, as, lda, any(b).([]float64), ldb, 1, any(c).([]float64), ldc)
+		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, as, lda, any(b).([]float64), ldb, 1, any(c).([]float64), ldc)
 	}
 }
 
@@ -247,6 +281,8 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 	st.idx, st.val = st.idx[:0], st.val[:0]
 	ei := 0
 	fn := &w.fn
+	fastSigmoid := fn.fast && !w.graded && w.noise && fn.esc == escSigmoid && fn.surr == surrEscape
+	fastSuper := fn.fast && !w.graded && !w.noise && fn.surr == surrSuperSpike
 	for t := 0; t < T; t++ {
 		st.off[t] = int32(len(st.idx))
 		for k := 0; k < p.k; k++ {
@@ -277,6 +313,17 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 			x := float64(vt - p.theta)
 			spike := false
 			switch {
+			case fastSigmoid:
+				// stochastic, sigmoid escape noise, escape-matched surrogate:
+				// ψ = f′ = β·p·(1 − p) comes free with p.
+				pr := 1 / (1 + fastExp(-fn.beta*x))
+				psi[i] = F(fn.beta * pr * (1 - pr))
+				spike = uniform(key, t, i) < pr
+			case fastSuper:
+				// deterministic, SuperSpike
+				d := fn.sBeta*math.Abs(x) + 1
+				psi[i] = F(1 / (d * d))
+				spike = x > 0
 			case w.graded:
 				pr := F(fn.prob(x))
 				if fn.surr == surrEscape {
@@ -372,8 +419,9 @@ func (w *work[F]) backward(ev []dataset.Event, g *netParams[F], regGrad []float6
 
 // inputGrads adds ga[t] ⊗ input[t] to the input weight gradients gw of
 // layer l (the readout when l = len(w.ls)) and propagates ga to the spikes
-// of layer l−1: gS_{l−1}[t−1] += W·ga[t], one GEMM over all steps.
-func (w *work[F]) inputGrads(l int, ev []dataset.Event, ga [2][]F, k int, wts, gw [2][]F, n int) {
+// of layer l−1: gS_{l−1}[t−1] += W·ga[t], one GEMM over all steps with the
+// transposed weights wT.
+func (w *work[F]) inputGrads(l int, ev []dataset.Event, ga [2][]F, k int, wT, gw [2][]F, n int) {
 	T := w.T
 	if l == 0 {
 		for _, e := range ev {
@@ -400,7 +448,7 @@ func (w *work[F]) inputGrads(l int, ev []dataset.Event, ga [2][]F, k int, wts, g
 	}
 	nin := prev.n
 	for q := 0; q < k; q++ {
-		gemmNT(T-1, nin, n, ga[q][n:], n, wts[q], n, prev.gS, nin)
+		gemm(T-1, nin, n, ga[q][n:], n, wT[q], nin, prev.gS, nin)
 	}
 }
 
@@ -419,7 +467,7 @@ func (w *work[F]) backwardReadout(ev []dataset.Event, g *netParams[F]) {
 			ga[i] = w.rgu[i]
 		}
 	}
-	w.inputGrads(len(w.ls), ev, [2][]F{w.rga}, 1, [2][]F{p.roW}, [2][]F{g.roW}, C)
+	w.inputGrads(len(w.ls), ev, [2][]F{w.rga}, 1, [2][]F{p.roWT}, [2][]F{g.roW}, C)
 }
 
 func (w *work[F]) backwardLayer(l int, ev []dataset.Event, g *netParams[F]) {
@@ -431,41 +479,29 @@ func (w *work[F]) backwardLayer(l int, ev []dataset.Event, g *netParams[F]) {
 	for k := 0; k < p.k; k++ {
 		clear(st.gu[k])
 	}
+	fast := p.k == 1 && p.b == nil && !p.diffReset && !w.graded
+	zero := p.reset == ResetZero
 	for t := T - 1; t >= 0; t-- {
-		gS := st.gS[t*n : (t+1)*n]
-		psi := st.psi[t*n : (t+1)*n]
-		bits := st.bits[t*st.words : (t+1)*st.words]
-		for i := 0; i < n; i++ {
-			gv := st.gcarry[i] // ∂L/∂v[t] after reset
-			gs := gS[i]
-			spiked := bits[i>>6]>>(i&63)&1 != 0
-			r := F(1)
-			if p.reset == ResetZero {
-				switch {
-				case w.graded:
-					r = 1 - st.val[int(st.off[t])+i]
-				case spiked:
-					r = 0
+		if fast {
+			// one synapse type, no bias, detached reset, binary spikes
+			gS, psi := st.gS[t*n:(t+1)*n], st.psi[t*n:(t+1)*n]
+			bits := st.bits[t*st.words : (t+1)*st.words]
+			gc, gu, ga := st.gcarry[:n], st.gu[0][:n], st.ga[0][t*n:(t+1)*n]
+			psi, gS = psi[:n], gS[:n]
+			lamV, lamU := p.lamV, p.lamU[0]
+			for i := range gc {
+				r := F(1)
+				if zero {
+					r = F(1 - bits[i>>6]>>(i&63)&1)
 				}
+				g := psi[i]*gS[i] + r*gc[i]
+				gc[i] = lamV * g
+				x := g + lamU*gu[i]
+				gu[i] = x
+				ga[i] = x
 			}
-			if p.diffReset {
-				// v[t] = ṽ[t]·(1 − S[t]) or ṽ[t] − θ·S[t]: ∂v/∂S = −ṽ or −θ.
-				switch p.reset {
-				case ResetZero:
-					gs -= st.vpre[t*n+i] * gv
-				case ResetSubtract:
-					gs -= p.theta * gv
-				}
-			}
-			gvt := psi[i]*gs + r*gv // ∂L/∂ṽ[t]
-			if gp.b != nil {
-				gp.b[i] += gvt
-			}
-			st.gcarry[i] = p.lamV * gvt
-			for k := 0; k < p.k; k++ {
-				st.gu[k][i] = gvt + p.lamU[k]*st.gu[k][i]
-				st.ga[k][t*n+i] = st.gu[k][i]
-			}
+		} else {
+			w.backwardStep(p, gp, st, t)
 		}
 		if p.v[0] != nil && t > 0 {
 			for k := 0; k < p.k; k++ {
@@ -483,5 +519,49 @@ func (w *work[F]) backwardLayer(l int, ev []dataset.Event, g *netParams[F]) {
 			}
 		}
 	}
-	w.inputGrads(l, ev, st.ga, p.k, p.w, gp.w, n)
+	w.inputGrads(l, ev, st.ga, p.k, p.wT, gp.w, n)
+}
+
+// backwardStep is the general form of one step of backwardLayer: both
+// synapse types, bias, graded spikes and the reset through the gradient.
+//
+//	∂L/∂ṽ[t] = ψ[t]·(∂L/∂S[t] + reset term) + r[t]·λ_v·∂L/∂ṽ[t+1]
+//	∂L/∂u_k[t] = ∂L/∂ṽ[t] + λ_k·∂L/∂u_k[t+1] = ∂L/∂a_k[t]
+func (w *work[F]) backwardStep(p *layerParams[F], gp *layerParams[F], st *layerState[F], t int) {
+	n := p.n
+	gS := st.gS[t*n : (t+1)*n]
+	psi := st.psi[t*n : (t+1)*n]
+	bits := st.bits[t*st.words : (t+1)*st.words]
+	for i := 0; i < n; i++ {
+		gv := st.gcarry[i] // ∂L/∂v[t] after reset
+		gs := gS[i]
+		spiked := bits[i>>6]>>(i&63)&1 != 0
+		r := F(1)
+		if p.reset == ResetZero {
+			switch {
+			case w.graded:
+				r = 1 - st.val[int(st.off[t])+i]
+			case spiked:
+				r = 0
+			}
+		}
+		if p.diffReset {
+			// v[t] = ṽ[t]·(1 − S[t]) or ṽ[t] − θ·S[t]: ∂v/∂S = −ṽ or −θ.
+			switch p.reset {
+			case ResetZero:
+				gs -= st.vpre[t*n+i] * gv
+			case ResetSubtract:
+				gs -= p.theta * gv
+			}
+		}
+		gvt := psi[i]*gs + r*gv // ∂L/∂ṽ[t]
+		if gp.b != nil {
+			gp.b[i] += gvt
+		}
+		st.gcarry[i] = p.lamV * gvt
+		for k := 0; k < p.k; k++ {
+			st.gu[k][i] = gvt + p.lamU[k]*st.gu[k][i]
+			st.ga[k][t*n+i] = st.gu[k][i]
+		}
+	}
 }

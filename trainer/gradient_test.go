@@ -50,6 +50,7 @@ func newF64(m *Model, T int, graded bool) *f64 {
 
 func (e *f64) loss(s *dataset.Sample, lc lossCfg, key uint64) float64 {
 	sc := make([]float64, 4*e.p.roN+len(e.p.layers))
+	e.p.prepare()
 	l, _ := e.w.sampleGrad(s, key, lc, 1, nil, sc)
 	return l
 }
@@ -61,6 +62,7 @@ func (e *f64) grad(m *Model, s *dataset.Sample, lc lossCfg, key uint64) (float64
 	}
 	gp := bind(&m.Spec, g)
 	sc := make([]float64, 4*e.p.roN+len(e.p.layers))
+	e.p.prepare()
 	l, _ := e.w.sampleGrad(s, key, lc, 1, &gp, sc)
 	return l, g
 }

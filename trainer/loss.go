@@ -30,6 +30,19 @@ func ParseLoss(s string) (Loss, error) {
 	return 0, fmt.Errorf("trainer: unknown loss %q (want max_over_time or sum_over_time)", s)
 }
 
+// MarshalText and UnmarshalText let a Loss appear as text in JSON.
+func (l Loss) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText parses the names accepted by ParseLoss.
+func (l *Loss) UnmarshalText(b []byte) error {
+	v, err := ParseLoss(string(b))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
+
 func (l Loss) String() string {
 	if l == LossSumOverTime {
 		return "sum_over_time"

@@ -80,10 +80,10 @@ type ReadoutSpec struct {
 type Escape struct {
 	// Function is "sigmoid" (f = σ(βx), the default) or "exponential"
 	// (f = min(1, p0·exp(x/Δu))).
-	Function string  `json:"function"`
-	Beta     float64 `json:"beta,omitempty"`
-	P0       float64 `json:"p0,omitempty"`
-	DeltaU   float64 `json:"delta_u,omitempty"`
+	Function string  `json:"function" toml:"function"`
+	Beta     float64 `json:"beta,omitempty" toml:"beta"`
+	P0       float64 `json:"p0,omitempty" toml:"p0"`
+	DeltaU   float64 `json:"delta_u,omitempty" toml:"delta_u"`
 }
 
 // Surrogate names the surrogate derivative ψ used in place of dS/dv.
@@ -93,11 +93,11 @@ type Surrogate struct {
 	// for deterministic networks), "sigmoid" (β σ(βx)(1 − σ(βx))),
 	// "arctan" ((α/2)/(1 + (παx/2)²), α = 2) or "triangle"
 	// (γ·max(0, 1 − |x|/w), γ = 0.3, w = 1).
-	Function string  `json:"function"`
-	Beta     float64 `json:"beta,omitempty"`
-	Alpha    float64 `json:"alpha,omitempty"`
-	Gamma    float64 `json:"gamma,omitempty"`
-	Width    float64 `json:"width,omitempty"`
+	Function string  `json:"function" toml:"function"`
+	Beta     float64 `json:"beta,omitempty" toml:"beta"`
+	Alpha    float64 `json:"alpha,omitempty" toml:"alpha"`
+	Gamma    float64 `json:"gamma,omitempty" toml:"gamma"`
+	Width    float64 `json:"width,omitempty" toml:"width"`
 }
 
 // Spec is the architecture of a network: what the model file stores besides

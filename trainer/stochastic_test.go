@@ -30,6 +30,7 @@ func TestSingleNeuronMonteCarlo(t *testing.T) {
 				g[i] = make([]float64, len(e.data[i]))
 			}
 			gp := bind(&m.Spec, g)
+			e.p.prepare()
 			e.w.forward(s.Events, 0)
 			clear(e.w.gOut)
 			e.w.backward(s.Events, &gp, []float64{1})
@@ -98,6 +99,7 @@ func TestToySignFlip(t *testing.T) {
 		}
 		gp := bind(&m.Spec, g)
 		s := dataset.Sample{Events: []dataset.Event{{Step: 0, Unit: 0}}}
+		e.p.prepare()
 		e.w.forward(s.Events, 0)
 		clear(e.w.gOut)
 		// ∂(Σ_t y[t])/∂w = ∂y[2]/∂w: y[0] and y[1] do not depend on w.

@@ -25,14 +25,14 @@ var ErrDiverged = errors.New("trainer: training diverged")
 
 // TrainConfig holds what a training run needs besides the model and data.
 type TrainConfig struct {
-	Epochs   int
-	Batch    int
-	Workers  int // 0 means runtime.GOMAXPROCS(0)
-	Seed     uint64
-	Loss     Loss
-	Reg      Regularizer
-	Opt      OptimizerConfig
-	Patience int // stop after this many epochs without a better validation accuracy; 0 = never
+	Epochs   int             `json:"epochs"`
+	Batch    int             `json:"batch"`
+	Workers  int             `json:"-"` // 0 means runtime.GOMAXPROCS(0); results do not depend on it
+	Seed     uint64          `json:"seed"`
+	Loss     Loss            `json:"loss"`
+	Reg      Regularizer     `json:"regularizer"`
+	Opt      OptimizerConfig `json:"optimizer"`
+	Patience int             `json:"patience,omitempty"` // stop after this many epochs without a better validation accuracy; 0 = never
 }
 
 // EpochStats are the figures of one finished epoch.
@@ -267,6 +267,7 @@ func newEngine32(m *Model, T, nw, shards int, withGrad bool) *engine32 {
 // with noise epoch epoch, accumulating gradients scaled by gscale when the
 // engine has gradient buffers.
 func (e *engine32) run(set *dataset.Set, idx []int, seed, epoch uint64, lc lossCfg, gscale float64) {
+	e.params.prepare()
 	nsh := (len(idx) + shardSize - 1) / shardSize
 	runShards(nsh, len(e.works), func(wk, s int) {
 		w := e.works[wk]
@@ -479,4 +480,12 @@ func Evaluate(m *Model, set *dataset.Set, cfg EvalConfig) EvalResult {
 		}
 	}
 	return res
+}
+
+// EvaluateChecked is Evaluate after checking that set fits m.
+func EvaluateChecked(m *Model, set *dataset.Set, cfg EvalConfig) (EvalResult, error) {
+	if err := checkSet(&m.Spec, set); err != nil {
+		return EvalResult{}, err
+	}
+	return Evaluate(m, set, cfg), nil
 }

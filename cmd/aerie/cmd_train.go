@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/aerie-neuro/aerie/trainer"
+	"github.com/aerie-neuro/aerie/trainer/dataset"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(command{name: "train", summary: "train a spiking network from a TOML config; 'train eval MODEL' evaluates one", run: runTrain})
+}
+
+// trainReport is the --json output of aerie train.
+type trainReport struct {
+	Mode             string               `json:"mode"`
+	Task             string               `json:"task"`
+	Epochs           int                  `json:"epochs"`
+	BestEpoch        int                  `json:"best_epoch,omitempty"`
+	TestAccuracy     float64              `json:"test_accuracy"`
+	ValAccuracy      float64              `json:"val_accuracy,omitempty"`
+	TrainSamplesPerS float64              `json:"train_samples_per_s"`
+	Seconds          float64              `json:"seconds"`
+	Workers          int                  `json:"workers"`
+	BPTTBytes        int                  `json:"bptt_bytes_per_worker"`
+	Params           int                  `json:"params"`
+	Model            string               `json:"model"`
+	Checkpoint       string               `json:"checkpoint"`
+	TestRatesHz      []float64            `json:"test_rates_hz"`
+	History          []trainer.EpochStats `json:"history"`
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eval" {
+		return runTrainEval(ctx, args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie train --config train.toml [--out model.aem] [--epochs N] [--seed N] [--resume CKPT] [--json]\n       aerie train eval MODEL [--data DIR] [--config train.toml] [--trials N] [--json]")
+		fs.PrintDefaults()
+	}
+	cfgPath := fs.String("config", "", "training config (TOML; see examples/train)")
+	out := fs.String("out", "model.aem", "where to write the trained model")
+	ckpt := fs.String("checkpoint", "", "checkpoint file, written every epoch and on Ctrl-C (default OUT.ckpt)")
+	resume := fs.String("resume", "", "continue from this checkpoint")
+	epochs := fs.Int("epochs", 0, "number of epochs (overrides train.epochs)")
+	seed := fs.Int64("seed", -1, "run seed: initialisation, sample order, noise (overrides train.seed)")
+	workers := fs.Int("workers", 0, "worker goroutines (0: one per CPU; results do not depend on it)")
+	data := fs.String("data", "", "data directory (MNIST IDX files; overrides task.dir)")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("train: unexpected argument %q", pos[0])
+	}
+	if *cfgPath == "" {
+		return usagef("train: --config is required")
+	}
+	cfg, err := trainer.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	text, _ := os.ReadFile(*cfgPath)
+	if *epochs < 0 {
+		return usagef("train: --epochs must be ≥ 0")
+	}
+	if *epochs > 0 {
+		cfg.Train.Epochs = *epochs
+	}
+	if *seed >= 0 {
+		cfg.Train.Seed = uint64(*seed)
+	}
+	if *workers > 0 {
+		cfg.Train.Workers = *workers
+	}
+	if *data != "" {
+		cfg.Task.Dir = *data
+	}
+	if *ckpt == "" {
+		*ckpt = *out + ".ckpt"
+	}
+	var run *trainer.Run
+	if *resume != "" {
+		b, err := os.ReadFile(*resume)
+		if err != nil {
+			return err
+		}
+		tr, _, err := trainer.UnmarshalCheckpoint(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *resume, err)
+		}
+		if *epochs > 0 {
+			tr.Cfg.Epochs = *epochs
+		}
+		tr.Cfg.Workers = cfg.Train.Workers
+		if run, err = trainer.ResumeRun(cfg, tr); err != nil {
+			return err
+		}
+	} else if run, err = trainer.NewRun(cfg); err != nil {
+		return err
+	}
+	tr := run.Trainer
+	meta := trainer.Meta{Task: cfg.Task.Dataset, Seed: tr.Cfg.Seed, Config: string(text)}
+	nw := tr.Cfg.Workers
+	if nw == 0 {
+		nw = defaultWorkers()
+	}
+	fmt.Fprintf(stderr, "train: %s %s, %d train / %d val / %d test samples, network %d", cfg.Task.Dataset, cfg.Mode(),
+		len(run.Train.Samples), lenSet(run.Val), lenSet(run.Test), run.Spec.Inputs)
+	for _, h := range run.Spec.Hidden {
+		fmt.Fprintf(stderr, "-%d", h.Size)
+	}
+	fmt.Fprintf(stderr, "-%d, %d parameters, %d workers, BPTT memory %.1f MiB per worker\n",
+		run.Spec.Readout.Size, tr.Model.NumParams(), nw, float64(run.BPTTBytesPerWorker)/(1<<20))
+
+	prog := newProgress(stderr, len(run.Train.Samples))
+	start := time.Now()
+	err = tr.Train(ctx, run.Train, run.Val, prog.update, func(tr *trainer.Trainer) error {
+		prog.epochDone(tr.History[len(tr.History)-1])
+		b, err := tr.MarshalCheckpoint(meta)
+		if err != nil {
+			return err
+		}
+		return trainer.WriteFile(*ckpt, b)
+	})
+	prog.finish()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			b, merr := tr.MarshalCheckpoint(meta)
+			if merr == nil {
+				merr = trainer.WriteFile(*ckpt, b)
+			}
+			if merr != nil {
+				return fmt.Errorf("interrupted, and the checkpoint could not be written: %v", merr)
+			}
+			return fmt.Errorf("interrupted at epoch %d, batch %d; checkpoint written to %s (continue with --resume %s)", tr.Epoch+1, tr.Batch, *ckpt, *ckpt)
+		}
+		if errors.Is(err, trainer.ErrDiverged) {
+			return fmt.Errorf("%v; the last good checkpoint (end of epoch %d) is %s", err, tr.Epoch, *ckpt)
+		}
+		return err
+	}
+	final := tr.Model
+	if tr.Best != nil {
+		final = tr.Best
+	}
+	ev := trainer.Evaluate(final, run.Test, trainer.EvalConfig{Seed: tr.Cfg.Seed, Workers: tr.Cfg.Workers, Loss: tr.Cfg.Loss})
+	meta.Epochs, meta.ValAccuracy, meta.TestAccuracy = tr.Epoch, tr.BestValAcc, ev.Accuracy
+	b, err := trainer.MarshalModel(final, meta)
+	if err != nil {
+		return err
+	}
+	if err := trainer.WriteFile(*out, b); err != nil {
+		return err
+	}
+	rep := trainReport{Mode: cfg.Mode(), Task: cfg.Task.Dataset, Epochs: tr.Epoch, BestEpoch: tr.BestEpoch,
+		TestAccuracy: ev.Accuracy, ValAccuracy: tr.BestValAcc, Seconds: time.Since(start).Seconds(), Workers: nw,
+		BPTTBytes: run.BPTTBytesPerWorker, Params: final.NumParams(), Model: *out, Checkpoint: *ckpt,
+		TestRatesHz: ev.Rates, History: tr.History}
+	sec, n := 0.0, 0.0
+	for _, h := range tr.History {
+		sec += h.Seconds
+		n += h.SamplesPerS * h.Seconds
+	}
+	if sec > 0 {
+		rep.TrainSamplesPerS = n / sec
+	}
+	if *asJSON {
+		return writeJSON(stdout, rep)
+	}
+	fmt.Fprintf(stdout, "test accuracy %.4f (%s, %d epochs, best validation %.4f at epoch %d), %.0f training samples/s; model written to %s\n",
+		ev.Accuracy, rep.Mode, rep.Epochs, tr.BestValAcc, tr.BestEpoch, rep.TrainSamplesPerS, *out)
+	return nil
+}
+
+func lenSet(s *dataset.Set) int {
+	if s == nil {
+		return 0
+	}
+	return len(s.Samples)
+}
+
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// progress shows a bar on a terminal and plain lines otherwise.
+type progress struct {
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	total   int
+	lastLog time.Time
+}
+
+func newProgress(w io.Writer, samples int) *progress {
+	p := &progress{w: w, total: samples}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions(samples, progressbar.OptionSetWriter(w), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+	}
+	return p
+}
+
+func (p *progress) update(pr trainer.Progress) {
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.3f acc %.3f", pr.Epoch, pr.Epochs, pr.Loss, pr.Acc))
+		_ = p.bar.Set(pr.Samples)
+		return
+	}
+	if time.Since(p.lastLog) > 30*time.Second && pr.Batch < pr.Batches {
+		p.lastLog = time.Now()
+		eta := time.Duration(float64(p.total-pr.Samples) / pr.SamplesPerSecond * float64(time.Second))
+		fmt.Fprintf(p.w, "epoch %d/%d batch %d/%d loss %.4f acc %.4f %.0f samples/s ETA %v\n", pr.Epoch, pr.Epochs,
+			pr.Batch, pr.Batches, pr.Loss, pr.Acc, pr.SamplesPerSecond, eta.Round(time.Second))
+	}
+}
+
+func (p *progress) epochDone(h trainer.EpochStats) {
+	if p.bar != nil {
+		_ = p.bar.Clear()
+		p.bar.Reset()
+	}
+	fmt.Fprintf(p.w, "epoch %d: loss %.4f acc %.4f | val loss %.4f acc %.4f | rates %.1f Hz | %.0f samples/s, %.1fs\n",
+		h.Epoch, h.TrainLoss, h.TrainAcc, h.ValLoss, h.ValAcc, h.Rates, h.SamplesPerS, h.Seconds)
+	p.lastLog = time.Now()
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

@@ -1,0 +1,280 @@
+package trainer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/aerie-neuro/aerie/trainer/dataset"
+)
+
+// Config is a training configuration as written in TOML (see
+// examples/train/*.toml and docs/training.md). Unknown keys are errors.
+type Config struct {
+	Task      TaskConfig      `toml:"task"`
+	Network   NetworkConfig   `toml:"network"`
+	Neuron    NeuronConfig    `toml:"neuron"`
+	Escape    Escape          `toml:"escape"`
+	Surrogate Surrogate       `toml:"surrogate"`
+	Loss      LossConfig      `toml:"loss"`
+	Init      InitConfig      `toml:"init"`
+	Optimizer OptimizerConfig `toml:"optimizer"`
+	Train     TrainSection    `toml:"train"`
+}
+
+// TaskConfig names the data set and how to split it.
+type TaskConfig struct {
+	// Dataset is "randman" or "mnist".
+	Dataset string  `toml:"dataset"`
+	DT      float64 `toml:"dt"`    // seconds per step, default 0.002
+	Steps   int     `toml:"steps"` // time steps per sample
+	Seed    uint64  `toml:"seed"`  // data seed (generation, shuffling before the split)
+	// Split is the train/validation/test fractions of a generated set
+	// (randman; default 0.8, 0.1, 0.1) or, for MNIST, the validation
+	// fraction taken from the end of the training set (default 0.1; the
+	// test set is MNIST's own).
+	Split []float64 `toml:"split"`
+	Limit int       `toml:"limit"` // > 0: use at most this many training samples (and as many test samples, mnist)
+
+	// randman
+	Classes         int     `toml:"classes"`
+	Units           int     `toml:"units"`
+	Dim             int     `toml:"dim"`
+	Alpha           float64 `toml:"alpha"`
+	SamplesPerClass int     `toml:"samples_per_class"`
+	SpikesPerUnit   int     `toml:"spikes_per_unit"`
+	StepFrac        float64 `toml:"step_frac"`
+	OffsetFrac      float64 `toml:"offset_frac"`
+
+	// mnist
+	Dir       string  `toml:"dir"`
+	Coding    string  `toml:"coding"`
+	Tau       float64 `toml:"tau"`
+	Threshold float64 `toml:"threshold"`
+	MaxRate   float64 `toml:"max_rate"`
+}
+
+// NetworkConfig is the architecture.
+type NetworkConfig struct {
+	Hidden        []int   `toml:"hidden"`
+	Recurrent     bool    `toml:"recurrent"`
+	TauSyn2       float64 `toml:"tau_syn2"` // > 0 adds a second synapse type
+	ReadoutTauMem float64 `toml:"readout_tau_mem"`
+	ReadoutTauSyn float64 `toml:"readout_tau_syn"`
+}
+
+// NeuronConfig sets the hidden neurons.
+type NeuronConfig struct {
+	Stochastic *bool   `toml:"stochastic"` // default true
+	TauMem     float64 `toml:"tau_mem"`
+	TauSyn     float64 `toml:"tau_syn"`
+	Theta      float64 `toml:"theta"`
+	Reset      string  `toml:"reset"`
+	DiffReset  bool    `toml:"diff_reset"`
+	Bias       bool    `toml:"bias"`
+}
+
+// LossConfig is the loss and the activity regulariser.
+type LossConfig struct {
+	Kind         string   `toml:"kind"`
+	RegStrength  *float64 `toml:"reg_strength"`  // default 0.1
+	RegThreshold *float64 `toml:"reg_threshold"` // default 7 spikes per neuron and sample
+}
+
+// TrainSection is the run.
+type TrainSection struct {
+	Epochs   int    `toml:"epochs"`
+	Batch    int    `toml:"batch"`
+	Seed     uint64 `toml:"seed"`
+	Workers  int    `toml:"workers"`
+	Patience int    `toml:"patience"`
+}
+
+// ParseConfig decodes TOML text strictly: syntax and type errors carry
+// line and column, unknown keys are named with their line.
+func ParseConfig(name, text string) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(text, &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0].String()
+		return nil, fmt.Errorf("%s:%d: unknown key %q", name, keyLine(text, und[0]), k)
+	}
+	return &c, nil
+}
+
+// LoadConfig reads and parses a TOML file.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, string(b))
+}
+
+// keyLine finds the line of a key in TOML text (the toml package does not
+// expose positions of undecoded keys): it tracks [table] headers and
+// matches "key =" lines. 0 when not found.
+func keyLine(text string, key toml.Key) int {
+	table := ""
+	sc := bufio.NewScanner(strings.NewReader(text))
+	want := key.String()
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			table = strings.Trim(strings.TrimSpace(strings.Trim(line, "[]")), " ")
+			if table == want {
+				return n
+			}
+			continue
+		}
+		k, _, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		full := strings.TrimSpace(k)
+		if table != "" {
+			full = table + "." + full
+		}
+		if full == want || strings.HasPrefix(want, full+".") {
+			return n
+		}
+	}
+	return 0
+}
+
+func (c *Config) stochastic() bool { return c.Neuron.Stochastic == nil || *c.Neuron.Stochastic }
+
+// Mode is "stochastic" or "deterministic".
+func (c *Config) Mode() string {
+	if c.stochastic() {
+		return "stochastic"
+	}
+	return "deterministic"
+}
+
+// Data loads the task's data set: train, validation (may be nil) and test.
+// Problems (missing or truncated files, bad labels) are reported before any
+// training starts.
+func (c *Config) Data() (train, val, test *dataset.Set, err error) {
+	t := &c.Task
+	switch t.Dataset {
+	case "randman":
+		rc := dataset.RandmanConfig{Classes: t.Classes, Units: t.Units, Dim: t.Dim, Alpha: t.Alpha,
+			SamplesPerClass: t.SamplesPerClass, SpikesPerUnit: t.SpikesPerUnit, Steps: t.Steps,
+			StepFrac: t.StepFrac, OffsetFrac: t.OffsetFrac, Seed: t.Seed}
+		set, err := dataset.Randman(rc)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		set.Shuffle(t.Seed)
+		fr := t.Split
+		if len(fr) == 0 {
+			fr = []float64{0.8, 0.1, 0.1}
+		}
+		if len(fr) != 3 || fr[0] <= 0 || fr[1] < 0 || fr[2] <= 0 || fr[0]+fr[1]+fr[2] > 1+1e-9 {
+			return nil, nil, nil, fmt.Errorf("trainer: task.split must be three fractions (train, validation, test) with positive train and test, summing to at most 1; got %v", fr)
+		}
+		p := set.Split(fr...)
+		train, val, test = p[0], p[1], p[2]
+		if len(val.Samples) == 0 {
+			val = nil
+		}
+	case "mnist":
+		mc := dataset.MNISTConfig{Dir: t.Dir, Steps: t.Steps, Coding: t.Coding, Tau: t.Tau, Threshold: t.Threshold,
+			MaxRate: t.MaxRate, Seed: t.Seed}
+		if t.Limit > 0 {
+			mc.Limit = t.Limit
+		}
+		tr, te, err := dataset.MNIST(mc)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		vf := 0.1
+		if len(t.Split) == 1 {
+			vf = t.Split[0]
+		} else if len(t.Split) > 1 {
+			return nil, nil, nil, fmt.Errorf("trainer: task.split for mnist is one validation fraction, got %v", t.Split)
+		}
+		if !(vf >= 0 && vf < 1) {
+			return nil, nil, nil, fmt.Errorf("trainer: task.split validation fraction %v outside [0, 1)", vf)
+		}
+		p := tr.Split(1-vf, vf)
+		train, val, test = p[0], p[1], te
+		if len(val.Samples) == 0 {
+			val = nil
+		}
+	case "":
+		return nil, nil, nil, errors.New("trainer: task.dataset is missing (randman or mnist)")
+	default:
+		return nil, nil, nil, fmt.Errorf("trainer: unknown task.dataset %q (want randman or mnist)", t.Dataset)
+	}
+	if t.Limit > 0 && t.Dataset == "randman" && len(train.Samples) > t.Limit {
+		train = train.Subset(t.Limit)
+	}
+	for _, s := range []*dataset.Set{train, val, test} {
+		if s == nil {
+			continue
+		}
+		if err := s.Validate(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return train, val, test, nil
+}
+
+// Spec builds the network for a data set of the given shape.
+func (c *Config) Spec(units, steps, classes int) (Spec, error) {
+	reset, err := ParseReset(c.Neuron.Reset)
+	if err != nil {
+		return Spec{}, err
+	}
+	s := Spec{Inputs: units, Steps: steps, DT: c.Task.DT, Stochastic: c.stochastic(), Escape: c.Escape, Surrogate: c.Surrogate,
+		Readout: ReadoutSpec{Size: classes, TauMem: c.Network.ReadoutTauMem, TauSyn: c.Network.ReadoutTauSyn}}
+	for _, h := range c.Network.Hidden {
+		s.Hidden = append(s.Hidden, LayerSpec{Size: h, TauMem: c.Neuron.TauMem, TauSyn: c.Neuron.TauSyn, TauSyn2: c.Network.TauSyn2,
+			Theta: c.Neuron.Theta, Reset: reset, DiffReset: c.Neuron.DiffReset, Bias: c.Neuron.Bias, Recurrent: c.Network.Recurrent})
+	}
+	s.Defaults()
+	return s, s.Validate()
+}
+
+// TrainConfig is the run configuration.
+func (c *Config) TrainConfig() (TrainConfig, error) {
+	loss, err := ParseLoss(c.Loss.Kind)
+	if err != nil {
+		return TrainConfig{}, err
+	}
+	reg := Regularizer{Strength: 0.1, Threshold: 7}
+	if c.Loss.RegStrength != nil {
+		reg.Strength = *c.Loss.RegStrength
+	}
+	if c.Loss.RegThreshold != nil {
+		reg.Threshold = *c.Loss.RegThreshold
+	}
+	if reg.Strength < 0 || reg.Threshold < 0 {
+		return TrainConfig{}, fmt.Errorf("trainer: loss.reg_strength and loss.reg_threshold must be ≥ 0")
+	}
+	tc := TrainConfig{Epochs: c.Train.Epochs, Batch: c.Train.Batch, Workers: c.Train.Workers, Seed: c.Train.Seed,
+		Loss: loss, Reg: reg, Opt: c.Optimizer, Patience: c.Train.Patience}
+	if tc.Epochs == 0 {
+		tc.Epochs = 30
+	}
+	if tc.Batch == 0 {
+		tc.Batch = 256
+	}
+	if tc.Epochs < 0 || tc.Batch < 0 || tc.Workers < 0 || tc.Patience < 0 {
+		return TrainConfig{}, fmt.Errorf("trainer: train.epochs, batch, workers and patience must be ≥ 0")
+	}
+	tc.Opt.Defaults()
+	return tc, tc.Opt.Validate()
+}

@@ -1,0 +1,356 @@
+package trainer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// Model file format, version 1. Little-endian throughout.
+//
+//	+----------+---------+-----------+--------------------+---------+------------+----------+
+//	| magic    | version | header    | header             | tensors | tensor ... | CRC-32C  |
+//	| "AERIEMD"| u32 = 1 | len u32   | JSON (≤ 1 MiB)     | n u32   |            | u32      |
+//	| + 0x1A   |         |           |                    |         |            |          |
+//	+----------+---------+-----------+--------------------+---------+------------+----------+
+//	   8 bytes   4         4           len                  4                      4
+//
+//	tensor:
+//	+-----------+------+--------+--------+--------------------------+
+//	| name len  | name | rows   | cols   | rows·cols float32 values |
+//	| u16 ≤ 64  |      | u32    | u32    | row-major                |
+//	+-----------+------+--------+--------+--------------------------+
+//
+// The CRC-32C (Castagnoli) covers every byte before it. The header holds
+// the kind ("model" or "checkpoint"), the Spec, free metadata and, for
+// checkpoints, the training state. A model file's tensors are exactly the
+// model's parameters in layout order. A checkpoint adds the optimizer state
+// ("opt.0" … as 1×N rows over all parameters) and, once validation has
+// run, the best model so far ("best." + parameter name).
+const (
+	fileMagic     = "AERIEMD\x1a"
+	fileVersion   = 1 // version 1: the layout above
+	maxHeaderLen  = 1 << 20
+	maxTensors    = 4096
+	maxTensorName = 64
+	maxTensorLen  = 1 << 28
+)
+
+// ErrCorrupt is wrapped by every decoding error caused by the bytes of a
+// model file (as opposed to I/O).
+var ErrCorrupt = errors.New("trainer: corrupt model file")
+
+// Meta is free provenance stored with a model.
+type Meta struct {
+	Task         string  `json:"task,omitempty"`
+	Epochs       int     `json:"epochs,omitempty"`
+	Seed         uint64  `json:"seed,omitempty"`
+	ValAccuracy  float64 `json:"val_accuracy,omitempty"`
+	TestAccuracy float64 `json:"test_accuracy,omitempty"`
+	Config       string  `json:"config,omitempty"` // the TOML the model was trained from
+}
+
+type fileHeader struct {
+	Kind  string      `json:"kind"`
+	Spec  Spec        `json:"spec"`
+	Meta  Meta        `json:"meta"`
+	State *trainState `json:"state,omitempty"`
+}
+
+// trainState is the part of a Trainer that is not tensors.
+type trainState struct {
+	Cfg          TrainConfig  `json:"config"`
+	Epoch        int          `json:"epoch"`
+	Batch        int          `json:"batch"`
+	EpochLoss    float64      `json:"epoch_loss"`
+	EpochCorrect int          `json:"epoch_correct"`
+	EpochSeen    int          `json:"epoch_seen"`
+	History      []EpochStats `json:"history"`
+	BestEpoch    int          `json:"best_epoch"`
+	BestValAcc   float64      `json:"best_val_accuracy"`
+	OptSteps     int64        `json:"optimizer_steps"`
+}
+
+type corruptError struct {
+	off int
+	msg string
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("trainer: corrupt model file at byte %d: %s", e.off, e.msg)
+}
+func (e *corruptError) Unwrap() error { return ErrCorrupt }
+
+func encodeFile(h *fileHeader, tensors []Tensor) ([]byte, error) {
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: encode header: %w", err)
+	}
+	var b bytes.Buffer
+	b.WriteString(fileMagic)
+	le := binary.LittleEndian
+	b.Write(le.AppendUint32(nil, fileVersion))
+	b.Write(le.AppendUint32(nil, uint32(len(hj))))
+	b.Write(hj)
+	b.Write(le.AppendUint32(nil, uint32(len(tensors))))
+	for _, t := range tensors {
+		b.Write(le.AppendUint16(nil, uint16(len(t.Name))))
+		b.WriteString(t.Name)
+		b.Write(le.AppendUint32(nil, uint32(t.Rows)))
+		b.Write(le.AppendUint32(nil, uint32(t.Cols)))
+		buf := make([]byte, 4*len(t.Data))
+		for i, x := range t.Data {
+			le.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		b.Write(buf)
+	}
+	out := b.Bytes()
+	return le.AppendUint32(out, crc32.Checksum(out, crcTable)), nil
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// decodeFile parses the container; it never panics and allocates at most
+// in proportion to len(b).
+func decodeFile(b []byte) (*fileHeader, []Tensor, error) {
+	le := binary.LittleEndian
+	if len(b) < 8+4+4+4+4 {
+		return nil, nil, &corruptError{0, fmt.Sprintf("%d bytes is too short", len(b))}
+	}
+	if string(b[:8]) != fileMagic {
+		return nil, nil, &corruptError{0, "bad magic (not an aerie model file)"}
+	}
+	if v := le.Uint32(b[8:]); v != fileVersion {
+		return nil, nil, &corruptError{8, fmt.Sprintf("unsupported version %d (this build reads %d)", v, fileVersion)}
+	}
+	body := b[:len(b)-4]
+	if got, want := crc32.Checksum(body, crcTable), le.Uint32(b[len(b)-4:]); got != want {
+		return nil, nil, &corruptError{len(b) - 4, fmt.Sprintf("CRC-32C mismatch (stored %08x, computed %08x)", want, got)}
+	}
+	off := 12
+	hl := int(le.Uint32(b[off:]))
+	off += 4
+	if hl > maxHeaderLen || hl > len(body)-off {
+		return nil, nil, &corruptError{12, fmt.Sprintf("header length %d exceeds the file or the %d byte cap", hl, maxHeaderLen)}
+	}
+	var h fileHeader
+	dec := json.NewDecoder(bytes.NewReader(body[off : off+hl]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return nil, nil, &corruptError{off, "header: " + err.Error()}
+	}
+	off += hl
+	if len(body)-off < 4 {
+		return nil, nil, &corruptError{off, "truncated before the tensor count"}
+	}
+	n := int(le.Uint32(body[off:]))
+	off += 4
+	if n > maxTensors {
+		return nil, nil, &corruptError{off - 4, fmt.Sprintf("%d tensors exceeds the cap of %d", n, maxTensors)}
+	}
+	var ts []Tensor
+	for i := 0; i < n; i++ {
+		start := off
+		if len(body)-off < 2 {
+			return nil, nil, &corruptError{off, fmt.Sprintf("tensor %d: truncated", i)}
+		}
+		nl := int(le.Uint16(body[off:]))
+		off += 2
+		if nl > maxTensorName || len(body)-off < nl+8 {
+			return nil, nil, &corruptError{start, fmt.Sprintf("tensor %d: bad name length %d or truncated", i, nl)}
+		}
+		name := string(body[off : off+nl])
+		off += nl
+		rows, cols := uint64(le.Uint32(body[off:])), uint64(le.Uint32(body[off+4:]))
+		off += 8
+		cnt := rows * cols
+		if cnt > maxTensorLen || uint64(len(body)-off) < 4*cnt {
+			return nil, nil, &corruptError{start, fmt.Sprintf("tensor %d (%q): %d×%d values exceed the file", i, name, rows, cols)}
+		}
+		data := make([]float32, cnt)
+		for j := range data {
+			data[j] = math.Float32frombits(le.Uint32(body[off+4*j:]))
+		}
+		off += 4 * int(cnt)
+		ts = append(ts, Tensor{Name: name, Rows: int(rows), Cols: int(cols), Data: data})
+	}
+	if off != len(body) {
+		return nil, nil, &corruptError{off, fmt.Sprintf("%d bytes of trailing data", len(body)-off)}
+	}
+	return &h, ts, nil
+}
+
+// takeParams checks that ts starts with exactly the layout of spec (after
+// prefix is stripped from the names) and returns those tensors and the rest.
+func takeParams(spec *Spec, ts []Tensor, prefix string) ([]Tensor, []Tensor, error) {
+	lay := layout(spec)
+	if len(ts) < len(lay) {
+		return nil, nil, &corruptError{0, fmt.Sprintf("%d tensors, the network needs %d", len(ts), len(lay))}
+	}
+	out := make([]Tensor, len(lay))
+	for i, l := range lay {
+		t := ts[i]
+		if t.Name != prefix+l.name || t.Rows != l.rows || t.Cols != l.cols {
+			return nil, nil, &corruptError{0, fmt.Sprintf("tensor %d is %q %d×%d, want %q %d×%d", i, t.Name, t.Rows, t.Cols, prefix+l.name, l.rows, l.cols)}
+		}
+		for j, x := range t.Data {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, nil, &corruptError{0, fmt.Sprintf("tensor %q: value %d is %v", t.Name, j, x)}
+			}
+		}
+		t.Name = l.name
+		out[i] = t
+	}
+	return out, ts[len(lay):], nil
+}
+
+// MarshalModel encodes m with meta as a model file.
+func MarshalModel(m *Model, meta Meta) ([]byte, error) {
+	return encodeFile(&fileHeader{Kind: "model", Spec: m.Spec, Meta: meta}, m.Params)
+}
+
+// UnmarshalModel decodes a model file (a checkpoint also works: its current
+// model is returned).
+func UnmarshalModel(b []byte) (*Model, Meta, error) {
+	h, ts, err := decodeFile(b)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	m, _, err := modelFrom(h, ts)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	return m, h.Meta, nil
+}
+
+func modelFrom(h *fileHeader, ts []Tensor) (*Model, []Tensor, error) {
+	switch h.Kind {
+	case "model", "checkpoint":
+	default:
+		return nil, nil, &corruptError{16, fmt.Sprintf("unknown kind %q", h.Kind)}
+	}
+	spec := h.Spec
+	spec.Defaults()
+	if err := spec.Validate(); err != nil {
+		return nil, nil, &corruptError{16, err.Error()}
+	}
+	params, rest, err := takeParams(&spec, ts, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Model{Spec: spec, Params: params}, rest, nil
+}
+
+// MarshalCheckpoint encodes the whole trainer state: model, optimizer,
+// position in the run, history and best model.
+func (tr *Trainer) MarshalCheckpoint(meta Meta) ([]byte, error) {
+	st := &trainState{Cfg: tr.Cfg, Epoch: tr.Epoch, Batch: tr.Batch, EpochLoss: tr.EpochLoss,
+		EpochCorrect: tr.EpochCorrect, EpochSeen: tr.EpochSeen, History: tr.History,
+		BestEpoch: tr.BestEpoch, BestValAcc: tr.BestValAcc, OptSteps: tr.opt.steps}
+	ts := append([]Tensor(nil), tr.Model.Params...)
+	for i, s := range tr.opt.s {
+		if s != nil {
+			ts = append(ts, Tensor{Name: fmt.Sprintf("opt.%d", i), Rows: 1, Cols: len(s), Data: s})
+		}
+	}
+	if tr.Best != nil {
+		for _, t := range tr.Best.Params {
+			t.Name = "best." + t.Name
+			ts = append(ts, t)
+		}
+	}
+	return encodeFile(&fileHeader{Kind: "checkpoint", Spec: tr.Model.Spec, Meta: meta, State: st}, ts)
+}
+
+// UnmarshalCheckpoint restores a trainer from a checkpoint.
+func UnmarshalCheckpoint(b []byte) (*Trainer, Meta, error) {
+	h, ts, err := decodeFile(b)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	if h.Kind != "checkpoint" || h.State == nil {
+		return nil, Meta{}, fmt.Errorf("trainer: not a checkpoint (kind %q)", h.Kind)
+	}
+	m, rest, err := modelFrom(h, ts)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	st := h.State
+	tr, err := NewTrainer(m, st.Cfg)
+	if err != nil {
+		return nil, Meta{}, &corruptError{16, err.Error()}
+	}
+	for i := range tr.opt.s {
+		if tr.opt.s[i] == nil {
+			continue
+		}
+		if len(rest) == 0 || rest[0].Name != fmt.Sprintf("opt.%d", i) || len(rest[0].Data) != len(tr.opt.s[i]) {
+			return nil, Meta{}, &corruptError{0, fmt.Sprintf("missing or mis-sized optimizer state opt.%d", i)}
+		}
+		copy(tr.opt.s[i], rest[0].Data)
+		rest = rest[1:]
+	}
+	tr.opt.steps = st.OptSteps
+	if len(rest) > 0 {
+		best, more, err := takeParams(&m.Spec, rest, "best.")
+		if err != nil {
+			return nil, Meta{}, err
+		}
+		if len(more) > 0 {
+			return nil, Meta{}, &corruptError{0, fmt.Sprintf("unexpected tensor %q", more[0].Name)}
+		}
+		tr.Best = &Model{Spec: m.Spec, Params: best}
+	}
+	if st.Epoch < 0 || st.Batch < 0 || st.EpochSeen < 0 {
+		return nil, Meta{}, &corruptError{16, "negative position in the run"}
+	}
+	tr.Epoch, tr.Batch = st.Epoch, st.Batch
+	tr.EpochLoss, tr.EpochCorrect, tr.EpochSeen = st.EpochLoss, st.EpochCorrect, st.EpochSeen
+	tr.History, tr.BestEpoch, tr.BestValAcc = st.History, st.BestEpoch, st.BestValAcc
+	return tr, h.Meta, nil
+}
+
+// WriteFile writes b to path atomically (temporary file, sync, rename), so
+// a crash or Ctrl-C never leaves a half-written model or checkpoint.
+func WriteFile(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadModel reads a model file (or the current model of a checkpoint).
+func ReadModel(path string) (*Model, Meta, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	m, meta, err := UnmarshalModel(b)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, meta, nil
+}
