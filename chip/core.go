@@ -1,0 +1,336 @@
+package chip
+
+import (
+	"math/bits"
+)
+
+// core is one loaded core: a single-threaded state machine. Nothing in it
+// starts goroutines, reads a clock or draws hidden random numbers; the
+// worker that owns it calls deliver, then update, once per tick.
+type core struct {
+	id    uint32
+	n     int // neurons
+	types int
+	kn    int // types·n: the size of one accumulator slot
+
+	// state
+	v   []int32
+	u   []int32 // type-major: u[k·n + i]
+	ref []uint16
+
+	// parameters
+	bias     []int32 // bias_mant << bias_exp
+	runs     []run   // neurons grouped into runs that share a profile
+	profiles []Profile
+
+	// dendritic accumulators: a ring of slots, each types·n wide
+	acc      []int32
+	slotMask uint64
+
+	// synapse memory: one 32-bit word per synapse, see packSynapse
+	axons []axonRow
+	syn   []uint32
+	lowMask,
+	delayShift, delayMask uint32
+	weightShift uint32
+
+	// fan-out: outRef[outStart[i]:outStart[i+1]] for neuron i; each ref is
+	// dst core << axonBits | axon
+	outStart []uint32
+	outRef   []uint32
+
+	gens []loadedGen
+
+	// output ports: outCh[i] is port<<24 | channel+1 … or 0 (see System)
+	outCh []uint64
+
+	// per tick
+	fired        []uint32 // neurons, then generators (as GeneratorID), that fired this tick
+	firedNeurons int      // fired[:firedNeurons] are neurons
+	inbox        []uint32 // external input axons for this tick
+	cnt          Counts   // this tick's events
+	busy         uint64   // this tick's busy cycles
+	totals       Counts   // since load
+	busyTotal,
+	accClips uint64
+	accCheck bool // some neuron's worst-case input exceeds the accumulator width
+}
+
+type run struct {
+	lo, hi  int
+	profile int
+}
+
+type axonRow struct {
+	start, end uint32
+	exp        int8
+}
+
+type loadedGen struct {
+	prob, period, phase uint32
+	outStart, outEnd    uint32 // into core.outRef
+}
+
+// Counts are the events of a core (or a system) that the cost tables price.
+type Counts struct {
+	InputSpikes  uint64 `json:"input_spikes"`  // axon messages received
+	Synops       uint64 `json:"synops"`        // synaptic accumulations
+	NeuronIdle   uint64 `json:"neuron_idle"`   // updates with no input
+	NeuronActive uint64 `json:"neuron_active"` // updates with input, no spike
+	NeuronFire   uint64 `json:"neuron_fire"`   // updates that fired
+	Messages     uint64 `json:"messages"`      // axon messages sent
+	Generated    uint64 `json:"generated"`     // spikes of on-chip generators (their messages are in Messages)
+}
+
+func (c *Counts) add(o *Counts) {
+	c.InputSpikes += o.InputSpikes
+	c.Synops += o.Synops
+	c.NeuronIdle += o.NeuronIdle
+	c.NeuronActive += o.NeuronActive
+	c.NeuronFire += o.NeuronFire
+	c.Messages += o.Messages
+	c.Generated += o.Generated
+}
+
+// Cycles prices counts with a cycle table.
+func (c *Counts) Cycles(k *CycleCosts) uint64 {
+	return c.InputSpikes*k.InputSpike + c.Synops*k.Synop + c.NeuronIdle*k.NeuronIdle +
+		c.NeuronActive*k.NeuronActive + c.NeuronFire*k.NeuronFire + c.Messages*k.Message
+}
+
+// packSynapse lays out one synapse word (bits 31 … 0):
+//
+//	+------------------+----------+---------------------------+
+//	|  weight (signed) |  delay   |  type·neurons + neuron    |
+//	|  weight_bits+1   | dbits    |  lowBits                  |
+//	+------------------+----------+---------------------------+
+//	 31                                                      0
+//
+// The weight sits at the top so that an arithmetic shift sign-extends it;
+// unused middle bits are zero. lowBits and dbits come from the chip
+// description (Config.synapseWordBits), which Validate keeps ≤ 32.
+func packSynapse(low, delay uint32, weight int32, delayShift, weightShift uint32) uint32 {
+	return uint32(weight)<<weightShift | delay<<delayShift | low
+}
+
+func (c *core) deliverRow(ax uint32, t uint64) {
+	row := c.axons[ax]
+	syn := c.syn[row.start:row.end]
+	acc := c.acc
+	mask := c.slotMask
+	kn := uint64(c.kn)
+	lowMask, dShift, dMask, wShift := c.lowMask, c.delayShift, c.delayMask, c.weightShift
+	c.cnt.InputSpikes++
+	c.cnt.Synops += uint64(len(syn))
+	if mask == 0 {
+		// one slot: every synapse has delay 0 (the common case)
+		if row.exp >= 0 {
+			e := uint(row.exp)
+			for _, w := range syn {
+				acc[w&lowMask] += (int32(w) >> wShift) << e
+			}
+		} else {
+			e := uint(-row.exp)
+			for _, w := range syn {
+				acc[w&lowMask] += (int32(w) >> wShift) >> e
+			}
+		}
+		return
+	}
+	for _, w := range syn {
+		wt := int32(w) >> wShift
+		if row.exp >= 0 {
+			wt <<= uint(row.exp)
+		} else {
+			wt >>= uint(-row.exp)
+		}
+		slot := (t + uint64((w>>dShift)&dMask)) & mask
+		acc[slot*kn+uint64(w&lowMask)] += wt
+	}
+}
+
+// update runs the datapath over every neuron for tick t, reading and
+// clearing accumulator slot t, and records the neurons that fired.
+func (c *core) update(dp *Datapath, seed uint64, t uint64) {
+	c.fired = c.fired[:0]
+	slot := int((t & c.slotMask) * uint64(c.kn))
+	acc := c.acc[slot : slot+c.kn]
+	// Saturate (or wrap) slots that overflowed the accumulator width. The
+	// emulator sums exactly in 32 bits (Load proves that no input sum can
+	// overflow them) and applies the width on read; a core whose worst-case
+	// input fits the width skips the scan.
+	if c.accCheck {
+		lo, hi := int32(dp.accMin), int32(dp.accMax)
+		for i, a := range acc {
+			if a < lo || a > hi {
+				v, _ := dp.Acc(int64(a))
+				acc[i] = int32(v)
+				c.accClips++
+			}
+		}
+	}
+	for _, r := range c.runs {
+		pr := &c.profiles[r.profile]
+		if pr.Escape == nil && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
+			c.updateLoihi2(dp, pr, r.lo, r.hi, acc)
+		} else {
+			c.updateGeneric(dp, pr, r.lo, r.hi, acc, seed, t)
+		}
+	}
+	c.firedNeurons = len(c.fired)
+	for g := range c.gens {
+		gen := &c.gens[g]
+		var fire bool
+		if gen.prob > 0 {
+			fire = uint32(Rand16(seed, c.id, GeneratorID(g), t)) < gen.prob
+		} else {
+			fire = t >= uint64(gen.phase) && (t-uint64(gen.phase))%uint64(gen.period) == 0
+		}
+		if fire {
+			c.fired = append(c.fired, GeneratorID(g))
+			c.cnt.Generated++
+		}
+	}
+}
+
+// updateGeneric is Datapath.Step over a run of neurons, for any description.
+func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32, seed uint64, t uint64) {
+	var st NeuronState
+	var in StepInput
+	n := c.n
+	for i := lo; i < hi; i++ {
+		active := false
+		for k := 0; k < c.types; k++ {
+			a := acc[k*n+i]
+			acc[k*n+i] = 0
+			in.A[k] = int64(a)
+			st.U[k] = c.u[k*n+i]
+			active = active || a != 0
+		}
+		st.V = c.v[i]
+		st.Ref = int32(c.ref[i])
+		in.Bias = int64(c.bias[i])
+		if pr.Escape != nil {
+			in.Rand = Rand16(seed, c.id, uint32(i), t)
+		}
+		fired := dp.Step(&st, pr, &in)
+		for k := 0; k < c.types; k++ {
+			c.u[k*n+i] = st.U[k]
+		}
+		c.v[i] = st.V
+		c.ref[i] = uint16(st.Ref)
+		switch {
+		case fired:
+			c.cnt.NeuronFire++
+			c.fired = append(c.fired, uint32(i))
+		case active:
+			c.cnt.NeuronActive++
+		default:
+			c.cnt.NeuronIdle++
+		}
+	}
+}
+
+// updateLoihi2 is the specialised loop for the common case: deterministic
+// neurons, two decaying synapse types, mul12 decay truncated toward zero.
+// It computes exactly what Datapath.Step computes (TestFastPathMatchesStep).
+func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) {
+	n := c.n
+	f0 := int64(4096 - int32(pr.Du[0]) - dp.uOffset)
+	f1 := int64(4096 - int32(pr.Du[1]) - dp.uOffset)
+	fv := int64(4096 - int32(pr.Dv))
+	vth := int64(pr.Vth) << dp.vthShift
+	if dp.ge {
+		vth-- // v ≥ vth  ⇔  v > vth−1
+	}
+	sh := dp.actShift
+	uWrap, vWrap := dp.uWrap, dp.vWrap
+	ush := 64 - dp.uBits
+	vsh := 64 - dp.vBits
+	uMin, uMax, vMin, vMax := dp.uMin, dp.uMax, dp.vMin, dp.vMax
+	subtract := dp.subtract
+	refr := pr.Refractory
+	vs := c.v[lo:hi]
+	refs := c.ref[lo:hi:hi]
+	bias := c.bias[lo:hi:hi]
+	a0s := acc[lo:hi:hi]
+	a1s := acc[n+lo : n+hi : n+hi]
+	u0s := c.u[lo:hi:hi]
+	u1s := c.u[n+lo : n+hi : n+hi]
+	var idle, active uint64
+	for j := range vs {
+		a0, a1 := a0s[j], a1s[j]
+		a0s[j], a1s[j] = 0, 0
+		p := int64(u0s[j]) * f0
+		s := p >> 63
+		u0 := (((p^s)-s)>>12 ^ s) - s + int64(a0)<<sh
+		p = int64(u1s[j]) * f1
+		s = p >> 63
+		u1 := (((p^s)-s)>>12 ^ s) - s + int64(a1)<<sh
+		if uWrap {
+			u0 = u0 << ush >> ush
+			u1 = u1 << ush >> ush
+		} else {
+			u0 = min(max(u0, uMin), uMax)
+			u1 = min(max(u1, uMin), uMax)
+		}
+		u0s[j], u1s[j] = int32(u0), int32(u1)
+		if a0|a1 != 0 {
+			active++
+		} else {
+			idle++
+		}
+		if refs[j] > 0 {
+			refs[j]--
+			continue
+		}
+		p = int64(vs[j]) * fv
+		s = p >> 63
+		v := (((p^s)-s)>>12 ^ s) - s + u0 + u1 + int64(bias[j])
+		if vWrap {
+			v = v << vsh >> vsh
+		} else {
+			v = min(max(v, vMin), vMax)
+		}
+		if v > vth {
+			if subtract {
+				v -= int64(pr.Vth) << dp.vthShift
+				if vWrap {
+					v = v << vsh >> vsh
+				} else {
+					v = min(max(v, vMin), vMax)
+				}
+			} else {
+				v = 0
+			}
+			refs[j] = refr
+			c.fired = append(c.fired, uint32(lo+j))
+			// a firing neuron was counted as active or idle above; move it
+			if a0|a1 != 0 {
+				active--
+			} else {
+				idle--
+			}
+		}
+		vs[j] = int32(v)
+	}
+	c.cnt.NeuronIdle += idle
+	c.cnt.NeuronActive += active
+	c.cnt.NeuronFire += uint64(hi-lo) - idle - active
+}
+
+// memoryBytes is the memory the loaded core holds, split into per-neuron
+// state and parameters, synapse memory and fan-out tables.
+func (c *core) memoryBytes() (neuron, synapse, fanout int) {
+	neuron = 4*len(c.v) + 4*len(c.u) + 2*len(c.ref) + 4*len(c.bias) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	synapse = 4*len(c.syn) + 12*len(c.axons)
+	fanout = 4 * len(c.outRef)
+	return
+}
+
+func log2ceil(n int) uint {
+	if n <= 1 {
+		return 0
+	}
+	return uint(bits.Len(uint(n - 1)))
+}

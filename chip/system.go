@@ -1,0 +1,553 @@
+package chip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// PortEvent is an address event at a port: channel Channel of port Port
+// (the index of the port in Program.Inputs or Program.Outputs).
+type PortEvent struct {
+	Port    uint16
+	Channel uint32
+}
+
+// InputSource feeds external events into a running system. Events appends
+// the events of tick t to dst and returns it; the system calls it once per
+// tick, in tick order, between ticks.
+type InputSource interface {
+	Events(t uint64, dst []PortEvent) ([]PortEvent, error)
+}
+
+// OutputSink receives the spikes of output-port neurons, once per tick that
+// has any, in (core, neuron) order. ev is reused after the call returns.
+type OutputSink interface {
+	Spikes(t uint64, ev []PortEvent) error
+}
+
+// Interconnect carries one tick's axon messages between cores: the seam
+// where the router package's networks-on-chip plug in. Exchange is called
+// once per tick, after every core has emitted and before any core receives;
+// it returns the cycles the network adds to the tick and the energy it
+// spent. It must not change which tick a message lands in; failure modes
+// that a chip description enables (drops, late packets) will remove
+// messages through Traffic and count them.
+type Interconnect interface {
+	Exchange(t uint64, tr *Traffic) (cycles uint64, energyPJ float64)
+}
+
+// Ideal is the interconnect with zero latency, unlimited bandwidth and no
+// energy: every message arrives in time, for free.
+type Ideal struct{}
+
+// Exchange implements Interconnect.
+func (Ideal) Exchange(uint64, *Traffic) (uint64, float64) { return 0, 0 }
+
+// Traffic is one tick's axon messages, grouped by sending core.
+type Traffic struct {
+	s      *System
+	parity int
+}
+
+// Cores is the number of cores that may send.
+func (tr *Traffic) Cores() int { return len(tr.s.cores) }
+
+// Each calls fn for every message of the tick, in a fixed order (sending
+// core, then receiving worker, then emission order).
+func (tr *Traffic) Each(fn func(src, dst int, axon uint32)) {
+	ob := tr.s.outbox[tr.parity]
+	for src := range ob {
+		for _, msgs := range ob[src] {
+			for _, ref := range msgs {
+				fn(src, int(ref>>tr.s.axonBits), ref&tr.s.axonMask)
+			}
+		}
+	}
+}
+
+// Options tune a System without changing its results.
+type Options struct {
+	// Workers is the number of goroutines that step the cores; 0 means
+	// runtime.GOMAXPROCS(0), capped at the number of cores. Results are
+	// bit-identical for every value.
+	Workers      int
+	Interconnect Interconnect // nil: Ideal
+}
+
+// System is a loaded chip (or system of chips) that steps ticks.
+type System struct {
+	cfg   *Config
+	dp    *Datapath
+	seed  uint64
+	cores []*core
+	tick  uint64
+
+	axonBits uint
+	axonMask uint32
+	ic       Interconnect
+
+	workers int
+	owner   []int   // core → worker
+	owned   [][]int // worker → cores
+	// outbox[parity][src][worker]: messages (dst<<axonBits | axon) emitted
+	// by core src at a tick of that parity, for cores owned by worker.
+	outbox [2][][][]uint32
+
+	inputs  [][][]AxonRef // port → channel → axons
+	outputs []NeuronRef
+	in      InputSource
+	out     OutputSink
+	inBuf   []PortEvent
+	outBuf  []PortEvent
+	inDrop  uint64
+
+	observer SpikeObserver
+	stats    Stats
+	rec      *SpikeRecord
+	trace    *Trace
+	tickLog  *TickLog
+	runErr   error
+	stopping atomic.Bool
+}
+
+// Load checks p against cfg and loads it: state initialised, synapses
+// packed, accumulators cleared, tick 0.
+func Load(cfg *Config, p *Program, opt Options) (*System, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("chip: %w", err)
+	}
+	if err := p.Check(cfg); err != nil {
+		return nil, fmt.Errorf("chip: program does not fit %s: %w", cfg.Name, err)
+	}
+	s := &System{cfg: cfg, dp: NewDatapath(cfg), seed: p.Seed, ic: opt.Interconnect}
+	if s.ic == nil {
+		s.ic = Ideal{}
+	}
+	s.axonBits = log2ceil(cfg.Core.InputAxons)
+	s.axonMask = uint32(1)<<s.axonBits - 1
+	for i := range p.Cores {
+		c, err := s.loadCore(uint32(i), &p.Cores[i])
+		if err != nil {
+			return nil, err
+		}
+		s.cores = append(s.cores, c)
+	}
+	for _, in := range p.Inputs {
+		s.inputs = append(s.inputs, in.Channels)
+	}
+	seen := map[NeuronRef]bool{}
+	for pi, out := range p.Outputs {
+		for ch, r := range out.Neurons {
+			if seen[r] {
+				return nil, fmt.Errorf("chip: output port %q channel %d: core %d neuron %d is already an output channel", out.Name, ch, r.Core, r.Neuron)
+			}
+			seen[r] = true
+			c := s.cores[r.Core]
+			if c.outCh == nil {
+				c.outCh = make([]uint64, c.n)
+			}
+			c.outCh[r.Neuron] = uint64(pi)<<32 | uint64(ch) + 1
+		}
+	}
+	w := opt.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	w = max(1, min(w, len(s.cores)))
+	s.workers = w
+	s.partition()
+	for par := range s.outbox {
+		s.outbox[par] = make([][][]uint32, len(s.cores))
+		for src := range s.cores {
+			s.outbox[par][src] = make([][]uint32, w)
+		}
+	}
+	s.stats.Cores = make([]CoreStats, len(s.cores))
+	return s, nil
+}
+
+// partition gives each worker a contiguous block of cores of about equal
+// work (neurons + synapses). Any partition gives the same results.
+func (s *System) partition() {
+	weight := func(c *core) int { return c.n + len(c.syn)/4 + 1 }
+	total := 0
+	for _, c := range s.cores {
+		total += weight(c)
+	}
+	s.owner = make([]int, len(s.cores))
+	s.owned = make([][]int, s.workers)
+	acc, w := 0, 0
+	for i, c := range s.cores {
+		// move to the next worker once this one has its share, keeping at
+		// least one core for each remaining worker
+		if w < s.workers-1 && (acc*s.workers >= total*(w+1) || len(s.cores)-i <= s.workers-1-w) && len(s.owned[w]) > 0 {
+			w++
+		}
+		s.owner[i] = w
+		s.owned[w] = append(s.owned[w], i)
+		acc += weight(c)
+	}
+}
+
+func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
+	cfg, dp := s.cfg, s.dp
+	types := cfg.Neuron.SynapseTypes
+	n := len(cp.Neurons)
+	c := &core{id: id, n: n, types: types, kn: types * n}
+	c.v = make([]int32, n)
+	c.u = make([]int32, types*n)
+	c.ref = make([]uint16, n)
+	c.bias = make([]int32, n)
+	c.profiles = append([]Profile(nil), cp.Profiles...)
+	for i := range cp.Neurons {
+		nr := &cp.Neurons[i]
+		c.v[i] = nr.V
+		b := int64(nr.BiasMant) << nr.BiasExp
+		if b != int64(int32(b)) {
+			return nil, &ResourceError{int(id), fmt.Sprintf("neuron %d bias", i), b, "32 bits"}
+		}
+		c.bias[i] = int32(b)
+		if i == 0 || int(nr.Profile) != c.runs[len(c.runs)-1].profile {
+			c.runs = append(c.runs, run{lo: i, hi: i + 1, profile: int(nr.Profile)})
+		} else {
+			c.runs[len(c.runs)-1].hi = i + 1
+		}
+	}
+
+	// synapse memory
+	lowBits := uint32(bitsFor(types*cfg.Core.Neurons - 1))
+	dBits := uint32(bitsFor(cfg.Synapse.MaxDelay))
+	c.lowMask = uint32(1)<<lowBits - 1
+	c.delayShift = lowBits
+	c.delayMask = uint32(1)<<dBits - 1
+	c.weightShift = 32 - uint32(cfg.Synapse.WeightBits+1)
+	maxDelay := 0
+	total := 0
+	for a := range cp.Axons {
+		total += len(cp.Axons[a].Synapses)
+	}
+	c.syn = make([]uint32, 0, total)
+	c.axons = make([]axonRow, len(cp.Axons))
+	worst := make([]int64, types*n) // worst-case |input| per (type, neuron)
+	for a := range cp.Axons {
+		ax := &cp.Axons[a]
+		c.axons[a] = axonRow{start: uint32(len(c.syn)), exp: ax.WeightExp}
+		for _, sy := range ax.Synapses {
+			low := uint32(sy.Type)*uint32(n) + sy.Neuron
+			c.syn = append(c.syn, packSynapse(low, uint32(sy.Delay), sy.Weight, c.delayShift, c.weightShift))
+			maxDelay = max(maxDelay, int(sy.Delay))
+			w := int64(sy.Weight)
+			if w < 0 {
+				w = -w
+			}
+			if ax.WeightExp >= 0 {
+				w <<= uint(ax.WeightExp)
+			} else {
+				w >>= uint(-ax.WeightExp)
+			}
+			worst[low] += w
+		}
+		c.axons[a].end = uint32(len(c.syn))
+	}
+	for i, w := range worst {
+		if w > int64(dp.accMax) {
+			c.accCheck = true
+		}
+		if w > 1<<31-1 {
+			return nil, &ResourceError{int(id), fmt.Sprintf("neuron %d type %d worst-case input sum", i%n, i/n), w,
+				"2^31−1 (the emulator's 32-bit accumulators; lower weights, exponents or fan-in)"}
+		}
+	}
+	slots := 1
+	for slots < maxDelay+1 {
+		slots <<= 1
+	}
+	c.slotMask = uint64(slots - 1)
+	c.acc = make([]int32, slots*c.kn)
+
+	// fan-out
+	c.outStart = make([]uint32, n+1)
+	for i := range cp.Neurons {
+		c.outStart[i] = uint32(len(c.outRef))
+		for _, r := range cp.Neurons[i].Out {
+			c.outRef = append(c.outRef, r.Core<<s.axonBits|r.Axon)
+		}
+	}
+	c.outStart[n] = uint32(len(c.outRef))
+	for g := range cp.Generators {
+		gen := &cp.Generators[g]
+		lg := loadedGen{prob: gen.Prob, period: gen.Period, phase: gen.Phase, outStart: uint32(len(c.outRef))}
+		for _, r := range gen.Out {
+			c.outRef = append(c.outRef, r.Core<<s.axonBits|r.Axon)
+		}
+		lg.outEnd = uint32(len(c.outRef))
+		c.gens = append(c.gens, lg)
+	}
+	return c, nil
+}
+
+// Config returns the chip description the system runs.
+func (s *System) Config() *Config { return s.cfg }
+
+// Tick is the next tick to run.
+func (s *System) Tick() uint64 { return s.tick }
+
+// Workers is the number of goroutines that step the cores.
+func (s *System) Workers() int { return s.workers }
+
+// SetInput sets the source of external events (nil: none).
+func (s *System) SetInput(in InputSource) { s.in = in }
+
+// SetOutput sets the sink of output-port spikes (nil: none).
+func (s *System) SetOutput(out OutputSink) { s.out = out }
+
+// Run steps n ticks, or until ctx is cancelled (checked every 256 ticks) or
+// the input source or output sink fails. Each tick: every core delivers the
+// messages of the previous tick and this tick's external input into its
+// accumulators, updates its neurons (reading and clearing slot t) and emits
+// messages; then, between ticks, the interconnect prices the messages and
+// the tick's cycles are accounted.
+func (s *System) Run(ctx context.Context, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	s.runErr = nil
+	s.stopping.Store(false)
+	end := s.tick + n
+	if err := s.fetchInput(s.tick); err != nil {
+		return err
+	}
+	if s.workers == 1 {
+		for s.tick < end && !s.stopping.Load() {
+			s.phase(0)
+			s.between(ctx, end)
+		}
+		return s.runErr
+	}
+	b := &barrier{n: int32(s.workers)}
+	var wg sync.WaitGroup
+	for w := 1; w < s.workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s.loop(w, b, ctx, end)
+		}(w)
+	}
+	s.loop(0, b, ctx, end)
+	wg.Wait()
+	return s.runErr
+}
+
+func (s *System) loop(w int, b *barrier, ctx context.Context, end uint64) {
+	for {
+		// s.tick and s.stopping change only inside the barrier's serial
+		// section, which every worker waits for.
+		if s.tick >= end || s.stopping.Load() {
+			return
+		}
+		s.phase(w)
+		b.wait(func() { s.between(ctx, end) })
+	}
+}
+
+// phase is one worker's part of tick s.tick: deliver, update, emit.
+func (s *System) phase(w int) {
+	t := s.tick
+	cur := int(t & 1)
+	prev := cur ^ 1
+	// deliver the messages of tick t−1 into the accumulators of our cores
+	if t > 0 {
+		ob := s.outbox[prev]
+		for src := range ob {
+			for _, ref := range ob[src][w] {
+				s.cores[ref>>s.axonBits].deliverRow(ref&s.axonMask, t)
+			}
+		}
+	}
+	costs := &s.cfg.Cost.Cycles
+	for _, ci := range s.owned[w] {
+		c := s.cores[ci]
+		for _, ax := range c.inbox {
+			c.deliverRow(ax, t)
+		}
+		c.inbox = c.inbox[:0]
+		c.update(s.dp, s.seed, t)
+		out := s.outbox[cur][ci]
+		for i := range out {
+			out[i] = out[i][:0]
+		}
+		for _, f := range c.fired {
+			var refs []uint32
+			if f&(1<<31) != 0 {
+				g := &c.gens[f&^(1<<31)]
+				refs = c.outRef[g.outStart:g.outEnd]
+			} else {
+				refs = c.outRef[c.outStart[f]:c.outStart[f+1]]
+			}
+			for _, ref := range refs {
+				dw := s.owner[ref>>s.axonBits]
+				out[dw] = append(out[dw], ref)
+			}
+			c.cnt.Messages += uint64(len(refs))
+		}
+		c.busy = c.cnt.Cycles(costs)
+		c.busyTotal += c.busy
+		c.totals.add(&c.cnt)
+		c.cnt = Counts{}
+	}
+}
+
+// between runs on one goroutine while every worker waits: the interconnect,
+// the tick's accounting, probes, output and the next tick's input.
+func (s *System) between(ctx context.Context, end uint64) {
+	t := s.tick
+	tr := Traffic{s: s, parity: int(t & 1)}
+	icCycles, icPJ := s.ic.Exchange(t, &tr)
+	var maxBusy uint64
+	var spikes uint64
+	for _, c := range s.cores {
+		maxBusy = max(maxBusy, c.busy)
+		spikes += uint64(len(c.fired))
+	}
+	st := &s.stats
+	work := maxBusy + icCycles
+	var tickCycles uint64
+	if s.cfg.Sync == "fixed" {
+		tickCycles = s.cfg.TickCycles
+		if work > tickCycles {
+			st.Overruns++
+			tickCycles = work
+		}
+	} else {
+		barrier := s.cfg.Cost.BarrierCycles + s.cfg.Cost.BarrierCyclesPerHop*2*uint64(s.cfg.Diameter())
+		tickCycles = work + barrier
+		st.BarrierCycles += barrier
+	}
+	st.Cycles += tickCycles
+	st.InterconnectCycles += icCycles
+	st.InterconnectPJ += icPJ
+	st.Ticks++
+	if s.tickLog != nil {
+		s.tickLog.Ticks = append(s.tickLog.Ticks, TickStats{Tick: t, Cycles: tickCycles, MaxCoreBusy: maxBusy, Spikes: spikes})
+	}
+	if s.rec != nil {
+		s.rec.collect(s, t)
+	}
+	if s.observer != nil {
+		for ci, c := range s.cores {
+			if c.firedNeurons > 0 {
+				s.observer(t, ci, c.fired[:c.firedNeurons])
+			}
+		}
+	}
+	if s.trace != nil {
+		s.trace.collect(s)
+	}
+	if s.out != nil && s.runErr == nil {
+		s.outBuf = s.outBuf[:0]
+		for _, c := range s.cores {
+			if c.outCh == nil {
+				continue
+			}
+			for _, f := range c.fired {
+				if f < uint32(c.n) && c.outCh[f] != 0 {
+					x := c.outCh[f] - 1
+					s.outBuf = append(s.outBuf, PortEvent{Port: uint16(x >> 32), Channel: uint32(x)})
+				}
+			}
+		}
+		if len(s.outBuf) > 0 {
+			if err := s.out.Spikes(t, s.outBuf); err != nil {
+				s.runErr = fmt.Errorf("chip: output at tick %d: %w", t, err)
+				s.stopping.Store(true)
+			}
+		}
+	}
+	s.tick++
+	if s.tick < end && s.runErr == nil {
+		if err := s.fetchInput(s.tick); err != nil {
+			s.runErr = err
+			s.stopping.Store(true)
+		}
+	}
+	if s.tick&255 == 0 && ctx.Err() != nil {
+		s.runErr = ctx.Err()
+		s.stopping.Store(true)
+	}
+}
+
+func (s *System) fetchInput(t uint64) error {
+	if s.in == nil {
+		return nil
+	}
+	var err error
+	s.inBuf, err = s.in.Events(t, s.inBuf[:0])
+	if err != nil {
+		return fmt.Errorf("chip: input at tick %d: %w", t, err)
+	}
+	for _, ev := range s.inBuf {
+		if int(ev.Port) >= len(s.inputs) || int(ev.Channel) >= len(s.inputs[ev.Port]) {
+			s.inDrop++
+			continue
+		}
+		for _, r := range s.inputs[ev.Port][ev.Channel] {
+			c := s.cores[r.Core]
+			c.inbox = append(c.inbox, r.Axon)
+		}
+	}
+	return nil
+}
+
+// barrier is a reusable spinning barrier for the workers of one Run. The
+// last worker to arrive runs the serial function before releasing the
+// others, so the between-ticks work needs no second barrier. Workers spin
+// briefly, then yield, so more workers than processors still progress.
+type barrier struct {
+	n       int32
+	arrived atomic.Int32
+	gen     atomic.Uint32
+}
+
+func (b *barrier) wait(serial func()) {
+	g := b.gen.Load()
+	if b.arrived.Add(1) == b.n {
+		serial()
+		b.arrived.Store(0)
+		b.gen.Store(g + 1)
+		return
+	}
+	for spins := 0; b.gen.Load() == g; spins++ {
+		if spins > 50 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// ErrNoSuchNeuron is returned by probes given a neuron the program lacks.
+var ErrNoSuchNeuron = errors.New("chip: no such neuron")
+
+func (s *System) checkRefs(refs []NeuronRef) error {
+	for _, r := range refs {
+		if int(r.Core) >= len(s.cores) || int(r.Neuron) >= s.cores[r.Core].n {
+			return fmt.Errorf("%w: core %d neuron %d", ErrNoSuchNeuron, r.Core, r.Neuron)
+		}
+	}
+	return nil
+}
+
+// State returns neuron r's current state.
+func (s *System) State(r NeuronRef) (NeuronState, error) {
+	if err := s.checkRefs([]NeuronRef{r}); err != nil {
+		return NeuronState{}, err
+	}
+	c := s.cores[r.Core]
+	st := NeuronState{V: c.v[r.Neuron], Ref: int32(c.ref[r.Neuron])}
+	for k := 0; k < c.types; k++ {
+		st.U[k] = c.u[k*c.n+int(r.Neuron)]
+	}
+	return st, nil
+}
