@@ -1,0 +1,732 @@
+package main
+
+// The AER commands: convert, inspect, send and record. Their logic lives in
+// package aer; this file holds flags, files and summaries.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aerie-neuro/aerie/aer"
+)
+
+func init() {
+	register(command{name: "convert", summary: "convert an event file between formats (native, csv, aedat2/3/4, nmnist, pcap)", run: runConvert})
+	register(command{name: "inspect", summary: "summarise an event file or a capture (events, time span, addresses, rate)", run: runInspect})
+	register(command{name: "send", summary: "send an event file or replay a capture over UDP (native, eieio, jaer, spif)", run: runSend})
+	register(command{name: "record", summary: "receive AER over UDP into an event file and/or a pcap capture", run: runRecord})
+}
+
+// InspectHook lets another command file teach "aerie inspect" a file type
+// that package aer does not know (a configuration image, say): append a
+// function to inspectHooks in an init function. It gets the path and the
+// file's first 64 bytes and reports whether it handled the file.
+type InspectHook func(ctx context.Context, path string, head []byte, asJSON bool, stdout io.Writer) (handled bool, err error)
+
+var inspectHooks []InspectHook
+
+// formatFlags are the format flags that several AER commands share.
+type formatFlags struct {
+	from, to, layout, aedat3 string
+}
+
+func (ff *formatFlags) register(fs *flag.FlagSet, to bool) {
+	fs.StringVar(&ff.from, "from", "", "input format: native, csv, aedat2, aedat3, aedat4, nmnist, pcap (default: by content, then extension)")
+	if to {
+		fs.StringVar(&ff.to, "to", "", "output format: native, csv, aedat2, aedat3 (default: by extension)")
+		fs.StringVar(&ff.aedat3, "aedat3-type", "polarity", "AEDAT 3.1 output events: polarity (Channel = x,y) or spike (Channel = neuron)")
+	}
+	fs.StringVar(&ff.layout, "layout", "raw", "AEDAT 2.0 address layout: raw, dvs128 or davis")
+}
+
+// openInput opens path for reading events; format comes from --from, the
+// content, or the extension, in that order.
+func (ff *formatFlags) openInput(path string, wire *aer.WireFormat) (aer.StreamReader, aer.Format, io.Closer, error) {
+	layout, err := aer.ParseAEDAT2Layout(ff.layout)
+	if err != nil {
+		return nil, 0, nil, usageError{err.Error()}
+	}
+	f := aer.FormatUnknown
+	if ff.from != "" {
+		if f, err = aer.ParseFormat(ff.from); err != nil {
+			return nil, 0, nil, usageError{err.Error()}
+		}
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	br := bufio.NewReaderSize(file, 1<<16)
+	if f == aer.FormatUnknown {
+		head, _ := br.Peek(64)
+		if f = aer.DetectFormat(head); f == aer.FormatUnknown {
+			f = aer.FormatFromName(path)
+		}
+		if f == aer.FormatUnknown {
+			file.Close()
+			return nil, 0, nil, fmt.Errorf("%s: unrecognised format (use --from)", path)
+		}
+	}
+	r, f, err := aer.OpenReader(br, f, aer.ReadOptions{AEDAT2Layout: layout, Wire: wire})
+	if err != nil {
+		file.Close()
+		return nil, f, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, f, file, nil
+}
+
+// outputFormat picks the output format from --to or the extension.
+func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, error) {
+	var opt aer.WriteOptions
+	var err error
+	if opt.AEDAT2Layout, err = aer.ParseAEDAT2Layout(ff.layout); err != nil {
+		return 0, opt, usageError{err.Error()}
+	}
+	switch ff.aedat3 {
+	case "", "polarity":
+		opt.AEDAT3Type = aer.AEDAT3Polarity
+	case "spike":
+		opt.AEDAT3Type = aer.AEDAT3Spike
+	default:
+		return 0, opt, usagef("--aedat3-type must be polarity or spike")
+	}
+	f := aer.FormatFromName(path)
+	if strings.EqualFold(filepath.Ext(path), ".aedat") {
+		f = aer.FormatAEDAT3
+	}
+	if ff.to != "" {
+		if f, err = aer.ParseFormat(ff.to); err != nil {
+			return 0, opt, usageError{err.Error()}
+		}
+	}
+	if f == aer.FormatUnknown {
+		return 0, opt, usagef("cannot tell the output format of %q (use --to)", path)
+	}
+	if !f.Writable() {
+		return 0, opt, usagef("cannot write %v files (writable: native, csv, aedat2, aedat3)", f)
+	}
+	return f, opt, nil
+}
+
+// atomicFile writes to a temporary file next to path and renames it into
+// place on commit, so that an interrupted command never leaves half a file.
+type atomicFile struct {
+	*os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{File: f, path: path}, nil
+}
+
+func (a *atomicFile) commit() error {
+	if err := a.File.Chmod(0o644); err != nil {
+		a.abort()
+		return err
+	}
+	if err := a.File.Close(); err != nil {
+		os.Remove(a.Name())
+		return err
+	}
+	return os.Rename(a.Name(), a.path)
+}
+
+func (a *atomicFile) abort() { a.File.Close(); os.Remove(a.Name()) }
+
+// convertReport is the --json output of aerie convert.
+type convertReport struct {
+	In     string `json:"in"`
+	Out    string `json:"out"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Events int64  `json:"events"`
+}
+
+func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie convert IN OUT [--from FORMAT] [--to FORMAT] [--layout raw|dvs128|davis] [--aedat3-type polarity|spike] [--json]")
+		fs.PrintDefaults()
+	}
+	var ff formatFlags
+	ff.register(fs, true)
+	unitFlag := fs.String("unit", "", "time unit of the output when the input does not say: tick or us")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("convert: want IN and OUT, got %d arguments", len(pos))
+	}
+	in, out := pos[0], pos[1]
+	of, opt, err := ff.outputFormat(out)
+	if err != nil {
+		return err
+	}
+	r, inf, closer, err := ff.openInput(in, nil)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	unit := r.Unit()
+	switch *unitFlag {
+	case "":
+	case "tick":
+		unit = aer.Tick
+	case "us":
+		unit = aer.Microsecond
+	default:
+		return usagef("--unit must be tick or us")
+	}
+	af, err := createAtomic(out)
+	if err != nil {
+		return err
+	}
+	w, err := aer.OpenWriter(af, of, unit, opt)
+	if err != nil {
+		af.abort()
+		return err
+	}
+	n, err := aer.Copy(w, &ctxReader{ctx: ctx, r: r})
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		af.abort()
+		return fmt.Errorf("convert %s: %w", in, err)
+	}
+	if err := af.commit(); err != nil {
+		return err
+	}
+	rep := convertReport{In: in, Out: out, From: inf.String(), To: of.String(), Events: n}
+	if *asJSON {
+		return writeJSON(stdout, rep)
+	}
+	fmt.Fprintf(stdout, "%s (%s) → %s (%s): %d events\n", in, inf, out, of, n)
+	return nil
+}
+
+// ctxReader stops a long read when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   aer.Reader
+}
+
+func (c *ctxReader) Read(dst []aer.Event) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(dst)
+}
+
+// inspectReport is the --json output of aerie inspect.
+type inspectReport struct {
+	File   string `json:"file"`
+	Format string `json:"format"`
+	aer.Summary
+	Seconds float64    `json:"seconds"` // time span in seconds (µs streams)
+	Capture *aer.Stats `json:"capture,omitempty"`
+	// Datagrams, Skipped and Unknown describe a pcap: UDP datagrams with
+	// AER, packets that are not UDP, UDP datagrams on other ports.
+	Datagrams   int64   `json:"datagrams,omitempty"`
+	Skipped     int64   `json:"skipped_packets,omitempty"`
+	Unknown     int64   `json:"unknown_datagrams,omitempty"`
+	CaptureSpan float64 `json:"capture_seconds,omitempty"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie inspect FILE [--from FORMAT] [--wire native|eieio|jaer|spif] [--layout raw|dvs128|davis] [--json]")
+		fs.PrintDefaults()
+	}
+	var ff formatFlags
+	ff.register(fs, false)
+	wireFlag := fs.String("wire", "", "pcap: decode every UDP datagram as this format (default: by UDP port)")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("inspect: want one FILE, got %d arguments", len(pos))
+	}
+	path := pos[0]
+	if len(inspectHooks) > 0 && ff.from == "" {
+		head := make([]byte, 64)
+		if f, err := os.Open(path); err == nil {
+			n, _ := io.ReadFull(f, head)
+			f.Close()
+			head = head[:n]
+			if aer.DetectFormat(head) == aer.FormatUnknown {
+				for _, h := range inspectHooks {
+					if ok, err := h(ctx, path, head, *asJSON, stdout); ok {
+						return err
+					}
+				}
+			}
+		}
+	}
+	var wire *aer.WireFormat
+	if *wireFlag != "" {
+		wf, err := aer.ParseWireFormat(*wireFlag)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		wire = &wf
+	}
+	r, f, closer, err := ff.openInput(path, wire)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	sum, rerr := aer.Summarize(&ctxReader{ctx: ctx, r: r}, r.Unit())
+	rep := inspectReport{File: path, Format: f.String(), Summary: sum}
+	if sum.Unit == "us" {
+		rep.Seconds = float64(sum.MaxTime-sum.MinTime) / 1e6
+	}
+	if pe, ok := r.(*aer.PcapEvents); ok {
+		st := pe.Stats()
+		rep.Capture = &st
+		rep.Datagrams = int64(st.Packets)
+		rep.Skipped = pe.Capture().Skipped
+		rep.Unknown = pe.Unknown
+		rep.CaptureSpan = pe.Last.Sub(pe.First).Seconds()
+	}
+	if rerr != nil {
+		rep.Error = rerr.Error()
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printInspect(stdout, rep)
+	}
+	if rerr != nil {
+		return fmt.Errorf("%s: %w (summary covers the events before the error)", path, rerr)
+	}
+	return nil
+}
+
+func printInspect(w io.Writer, rep inspectReport) {
+	s := rep.Summary
+	fmt.Fprintf(w, "file      %s\nformat    %s\nevents    %d\n", rep.File, rep.Format, s.Events)
+	if s.Events > 0 {
+		fmt.Fprintf(w, "time      %d .. %d %s (first %d, last %d", s.MinTime, s.MaxTime, s.Unit, s.FirstTime, s.LastTime)
+		if s.OutOfOrder > 0 {
+			fmt.Fprintf(w, ", %d out of order", s.OutOfOrder)
+		}
+		fmt.Fprintln(w, ")")
+		if s.Unit == "us" {
+			fmt.Fprintf(w, "span      %.6f s\nrate      %.0f events/s\n", rep.Seconds, s.Rate)
+		} else {
+			fmt.Fprintf(w, "rate      %.3f events/tick\n", s.Rate)
+		}
+		fmt.Fprintf(w, "channels  %d .. %d (as x,y: x %d..%d, y %d..%d)\n", s.MinChannel, s.MaxChannel, s.MinX, s.MaxX, s.MinY, s.MaxY)
+		fmt.Fprintf(w, "ports     %s\n", portList(s.Ports))
+	}
+	if c := rep.Capture; c != nil {
+		fmt.Fprintf(w, "capture   %d AER datagrams over %.3f s; lost %d, duplicate %d, reordered %d, late %d, malformed %d, commands %d; %d non-UDP packets, %d datagrams on other ports\n",
+			c.Packets, rep.CaptureSpan, c.Lost, c.Duplicate, c.Reordered, c.Late, c.Malformed, c.Commands, rep.Skipped, rep.Unknown)
+	}
+}
+
+func portList(ports []int) string {
+	const show = 16
+	var b strings.Builder
+	for i, p := range ports {
+		if i == show {
+			fmt.Fprintf(&b, " ... (%d ports)", len(ports))
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(p))
+	}
+	return b.String()
+}
+
+// sendReport is the --json output of aerie send.
+type sendReport struct {
+	File         string  `json:"file"`
+	To           string  `json:"to"`
+	Format       string  `json:"format"`
+	Packets      uint64  `json:"packets"`
+	Events       uint64  `json:"events"`
+	Bytes        uint64  `json:"bytes"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_s"`
+	Lost         uint64  `json:"lost"`      // always 0: the sender cannot see loss
+	Malformed    uint64  `json:"malformed"` // always 0
+	Replay       bool    `json:"replay"`
+}
+
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie send FILE --to HOST:PORT [--format native|eieio|jaer|spif] [--rate EPS] [--json]\n       aerie send CAPTURE.pcap --to HOST:PORT [--fast] [--speed X]   (replay, keeping the capture's timing)")
+		fs.PrintDefaults()
+	}
+	var ff formatFlags
+	ff.register(fs, false)
+	to := fs.String("to", "", "destination HOST:PORT (required)")
+	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
+	rate := fs.Float64("rate", 0, "events per second (0: as fast as the socket takes them)")
+	batch := fs.Int("batch", aer.DefaultBatch, "datagrams per system call")
+	sndbuf := fs.Int("sndbuf", aer.DefaultWriteBuf, "socket send buffer to ask for, bytes")
+	eieioType := fs.String("eieio", "k32", "EIEIO packets: k16, k32, k32p32 (key+payload) or lpg (timestep prefix, as the live packet gatherer)")
+	sdp := fs.String("sdp", "", "wrap EIEIO in SDP for injection through port 17893 to X,Y,CPU")
+	spifTime := fs.Bool("spif-time", false, "SPIF: send a timestamp word after each event")
+	fast := fs.Bool("fast", false, "replay a capture as fast as possible instead of with its timing")
+	speed := fs.Float64("speed", 1, "replay speed factor (2: twice as fast)")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("send: want one FILE, got %d arguments", len(pos))
+	}
+	if *to == "" {
+		return usagef("send: --to HOST:PORT is required")
+	}
+	if *rate < 0 || *speed <= 0 || *batch <= 0 {
+		return usagef("send: --rate must be ≥ 0, --speed and --batch > 0")
+	}
+	wf, err := aer.ParseWireFormat(*format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	dst, err := net.ResolveUDPAddr("udp", *to)
+	if err != nil {
+		return usagef("send: --to: %v", err)
+	}
+	network := "udp4"
+	if dst.IP.To4() == nil && dst.IP != nil {
+		network = "udp6"
+	}
+	conn, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	path := pos[0]
+	start := time.Now()
+	rep := sendReport{File: path, To: dst.String(), Format: wf.String()}
+
+	isPcap := ff.from == "pcap" || ff.from == "pcapng"
+	if ff.from == "" {
+		if f, err := os.Open(path); err == nil {
+			head := make([]byte, 16)
+			n, _ := io.ReadFull(f, head)
+			f.Close()
+			isPcap = aer.DetectFormat(head[:n]) == aer.FormatPcap
+		}
+	}
+	if isPcap {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pr, err := aer.NewPcapReader(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		st, err := aer.Replay(ctx, pr, conn, dst, *fast, *speed)
+		rep.Packets, rep.Bytes, rep.Replay, rep.Format = uint64(st.Packets), uint64(st.Bytes), true, "pcap"
+		rep.Seconds = time.Since(start).Seconds()
+		if perr := printSend(stdout, rep, *asJSON); perr != nil {
+			return perr
+		}
+		return err
+	}
+
+	cfg := aer.SenderConfig{Format: wf, Rate: *rate, Batch: *batch, WriteBuffer: *sndbuf, SPIFTime: *spifTime}
+	switch *eieioType {
+	case "k16":
+		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey16}
+	case "k32":
+		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey32}
+	case "k32p32":
+		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey32Payload32}
+	case "lpg":
+		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey32, HasPayloadPrefix: true, Timestamp: true}
+	default:
+		return usagef("send: --eieio must be k16, k32, k32p32 or lpg")
+	}
+	if *sdp != "" {
+		var x, y, cpu uint8
+		if _, err := fmt.Sscanf(*sdp, "%d,%d,%d", &x, &y, &cpu); err != nil {
+			return usagef("send: --sdp wants X,Y,CPU: %v", err)
+		}
+		h := aer.InjectionSDP(x, y, cpu)
+		cfg.SDP = &h
+	}
+	r, _, closer, err := ff.openInput(path, nil)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	cfg.Unit = r.Unit()
+	s, err := aer.NewSender(conn, dst, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = aer.Copy(s, &ctxReader{ctx: ctx, r: r})
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	st := s.Stats()
+	rep.Packets, rep.Events, rep.Bytes = st.Packets, st.Events, st.Bytes
+	rep.Seconds = time.Since(start).Seconds()
+	if rep.Seconds > 0 {
+		rep.EventsPerSec = float64(rep.Events) / rep.Seconds
+	}
+	if perr := printSend(stdout, rep, *asJSON); perr != nil {
+		return perr
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil // interrupted: the summary says what went out
+	}
+	return err
+}
+
+func printSend(w io.Writer, rep sendReport, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, rep)
+	}
+	if rep.Replay {
+		_, err := fmt.Fprintf(w, "replayed %d datagrams (%d bytes) from %s to %s in %.3f s\n", rep.Packets, rep.Bytes, rep.File, rep.To, rep.Seconds)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "sent %d events in %d %s datagrams (%d bytes) to %s in %.3f s: %.3g events/s\n",
+		rep.Events, rep.Packets, rep.Format, rep.Bytes, rep.To, rep.Seconds, rep.EventsPerSec)
+	return err
+}
+
+// recordReport is the --json output of aerie record.
+type recordReport struct {
+	Listen  string  `json:"listen"`
+	Out     string  `json:"out,omitempty"`
+	Pcap    string  `json:"pcap,omitempty"`
+	Format  string  `json:"format"`
+	Written int64   `json:"written"` // events written to --out
+	Seconds float64 `json:"seconds"`
+	Stop    string  `json:"stop"` // count, timeout, interrupt or error
+	aer.Stats
+}
+
+func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("record", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie record --listen ADDR (--out FILE | --pcap FILE) [--format native|eieio|jaer|spif] [--count N] [--timeout DURATION] [--json]")
+		fs.PrintDefaults()
+	}
+	var ff formatFlags
+	ff.register(fs, true)
+	listen := fs.String("listen", "", "UDP address to listen on, HOST:PORT (required)")
+	out := fs.String("out", "", "event file to write (format by --to or extension)")
+	pcapOut := fs.String("pcap", "", "also (or only) capture the raw datagrams to this pcap file")
+	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
+	sdp := fs.Bool("sdp", false, "EIEIO datagrams are wrapped in SDP (traffic to port 17893)")
+	count := fs.Int64("count", 0, "stop after N events (0: no limit)")
+	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
+	rcvbuf := fs.Int("rcvbuf", aer.DefaultReadBuffer, "socket receive buffer to ask for, bytes (capped by net.core.rmem_max)")
+	unitFlag := fs.String("unit", "", "time unit of the events: tick or us (default: tick for native and eieio, us for jaer and spif)")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("record: unexpected argument %q", pos[0])
+	}
+	if *listen == "" || (*out == "" && *pcapOut == "") {
+		return usagef("record: --listen and one of --out or --pcap are required")
+	}
+	if *count < 0 || *timeout < 0 {
+		return usagef("record: --count and --timeout must be ≥ 0")
+	}
+	wf, err := aer.ParseWireFormat(*format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	unit := aer.Tick
+	if wf == aer.WireJAER || wf == aer.WireSPIF {
+		unit = aer.Microsecond
+	}
+	switch *unitFlag {
+	case "":
+	case "tick":
+		unit = aer.Tick
+	case "us":
+		unit = aer.Microsecond
+	default:
+		return usagef("record: --unit must be tick or us")
+	}
+	laddr, err := net.ResolveUDPAddr("udp", *listen)
+	if err != nil {
+		return usagef("record: --listen: %v", err)
+	}
+
+	// Open the outputs before the socket, so that a bad path fails early.
+	var w aer.Writer
+	var outFile *os.File
+	if *out != "" {
+		of, opt, err := ff.outputFormat(*out)
+		if err != nil {
+			return err
+		}
+		if outFile, err = os.Create(*out); err != nil {
+			return err
+		}
+		defer outFile.Close()
+		if w, err = aer.OpenWriter(outFile, of, unit, opt); err != nil {
+			return err
+		}
+	}
+	var pw *aer.PcapWriter
+	var pcapFile *os.File
+	if *pcapOut != "" {
+		if pcapFile, err = os.Create(*pcapOut); err != nil {
+			return err
+		}
+		defer pcapFile.Close()
+		if pw, err = aer.NewPcapWriter(pcapFile); err != nil {
+			return err
+		}
+	}
+	conn, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	local := conn.LocalAddr()
+	var pcapErr error
+	cfg := aer.ReceiverConfig{Format: wf, ReadBuffer: *rcvbuf, SDP: *sdp}
+	if pw != nil {
+		cfg.Tap = func(b []byte, from net.Addr) {
+			if pcapErr == nil {
+				pcapErr = pw.WriteDatagram(time.Now(), from, local, b)
+			}
+		}
+	}
+	rx, err := aer.NewReceiver(conn, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "aerie record: listening on %s (%s)\n", local, wf)
+
+	// Stop on interrupt or timeout by moving the read deadline.
+	start := time.Now()
+	stopCh := make(chan string, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		var tc <-chan time.Time
+		if *timeout > 0 {
+			t := time.NewTimer(*timeout)
+			defer t.Stop()
+			tc = t.C
+		}
+		select {
+		case <-ctx.Done():
+			stopCh <- "interrupt"
+		case <-tc:
+			stopCh <- "timeout"
+		case <-done:
+			return
+		}
+		conn.SetReadDeadline(time.Now())
+	}()
+
+	rep := recordReport{Listen: local.String(), Out: *out, Pcap: *pcapOut, Format: wf.String()}
+	buf := make([]aer.Event, 8192)
+	var runErr error
+	for {
+		n, err := rx.Read(buf)
+		if *count > 0 && rep.Written+int64(n) > *count {
+			n = int(*count - rep.Written)
+		}
+		if w != nil && n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				runErr, rep.Stop = werr, "error"
+				break
+			}
+		}
+		rep.Written += int64(n)
+		if *count > 0 && rep.Written >= *count {
+			rep.Stop = "count"
+			break
+		}
+		if err != nil {
+			select {
+			case rep.Stop = <-stopCh:
+			default:
+				runErr, rep.Stop = err, "error"
+			}
+			break
+		}
+		if pcapErr != nil {
+			runErr, rep.Stop = pcapErr, "error"
+			break
+		}
+	}
+	if w == nil {
+		rep.Written = 0
+	}
+	// Always leave valid files behind.
+	if w != nil {
+		if err := w.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := outFile.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if pw != nil {
+		if err := pw.Flush(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := pcapFile.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	rep.Stats = rx.Stats()
+	rep.Seconds = time.Since(start).Seconds()
+	if *asJSON {
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "recorded %d events (%d datagrams, %d bytes) in %.3f s, stopped by %s; lost %d, duplicate %d, reordered %d, late %d, malformed %d, commands %d\n",
+			rep.Written, rep.Packets, rep.Bytes, rep.Seconds, rep.Stop, rep.Lost, rep.Duplicate, rep.Reordered, rep.Late, rep.Malformed, rep.Commands)
+	}
+	if rep.Malformed > 0 && rx.LastMalformed != nil {
+		fmt.Fprintf(stderr, "aerie record: last malformed datagram: %v\n", rx.LastMalformed)
+	}
+	return runErr
+}
