@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -103,6 +104,10 @@ func ParseConfig(name, text string) (*Config, error) {
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, pe.Message)
 		}
+		// type errors come as "toml: line N (last key "k"): message"
+		if m := tomlTypeErr.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: key %q: %s", name, m[1], m[2], m[3])
+		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -111,6 +116,8 @@ func ParseConfig(name, text string) (*Config, error) {
 	}
 	return &c, nil
 }
+
+var tomlTypeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // LoadConfig reads and parses a TOML file.
 func LoadConfig(path string) (*Config, error) {

@@ -393,11 +393,19 @@ func (tr *Trainer) Stopped() bool {
 	return tr.Cfg.Patience > 0 && tr.Best != nil && tr.Epoch-tr.BestEpoch >= tr.Cfg.Patience
 }
 
+// checkFinite names the first layer with non-finite parameters, else with a
+// non-finite gradient, else reports a non-finite loss at the readout.
 func (tr *Trainer) checkFinite(loss float64) error {
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return fmt.Errorf("%w: epoch %d, batch %d: loss is %v", ErrDiverged, tr.Epoch+1, tr.Batch+1, loss)
+	if err := tr.checkParams(); err != nil {
+		return err
 	}
-	return tr.checkVec(tr.grad, "gradient")
+	if err := tr.checkVec(tr.grad, "gradient"); err != nil {
+		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("%w: epoch %d, batch %d: loss is %v at the readout", ErrDiverged, tr.Epoch+1, tr.Batch+1, loss)
+	}
+	return nil
 }
 
 func (tr *Trainer) checkParams() error { return tr.checkVec(tr.flat, "parameters") }
