@@ -105,6 +105,7 @@ type System struct {
 	outBuf  []PortEvent
 	inDrop  uint64
 
+	traffic  Traffic
 	observer SpikeObserver
 	stats    Stats
 	rec      *SpikeRecord
@@ -343,6 +344,7 @@ func (s *System) Run(ctx context.Context, n uint64) error {
 }
 
 func (s *System) loop(w int, b *barrier, ctx context.Context, end uint64) {
+	serial := func() { s.between(ctx, end) }
 	for {
 		// s.tick and s.stopping change only inside the barrier's serial
 		// section, which every worker waits for.
@@ -350,7 +352,7 @@ func (s *System) loop(w int, b *barrier, ctx context.Context, end uint64) {
 			return
 		}
 		s.phase(w)
-		b.wait(func() { s.between(ctx, end) })
+		b.wait(serial)
 	}
 }
 
@@ -405,8 +407,8 @@ func (s *System) phase(w int) {
 // the tick's accounting, probes, output and the next tick's input.
 func (s *System) between(ctx context.Context, end uint64) {
 	t := s.tick
-	tr := Traffic{s: s, parity: int(t & 1)}
-	icCycles, icPJ := s.ic.Exchange(t, &tr)
+	s.traffic = Traffic{s: s, parity: int(t & 1)}
+	icCycles, icPJ := s.ic.Exchange(t, &s.traffic)
 	var maxBusy uint64
 	var spikes uint64
 	for _, c := range s.cores {

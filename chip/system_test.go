@@ -1,0 +1,413 @@
+package chip
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// randomProgram builds a program that exercises every path of the engine:
+// several cores, deterministic and stochastic profiles, delays, negative
+// weight exponents, Poisson and regular generators, an input and an output
+// port.
+func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x/20000)) }
+	p := &Program{Seed: seed, Cores: make([]CoreProgram, cores)}
+	for ci := range p.Cores {
+		cp := &p.Cores[ci]
+		cp.Profiles = []Profile{
+			{Du: [4]uint16{80, 40}, Dv: 20, Vth: 2000, Refractory: 3},
+			{Du: [4]uint16{200, 100}, Dv: 50, Vth: 1500, Escape: SampleEscape(sig, 64, 12, 32)},
+		}
+		for i := 0; i < neurons; i++ {
+			cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(i % 2), BiasMant: int32(rng.IntN(1500)), BiasExp: 2, V: int32(rng.IntN(100000))})
+		}
+		for a := 0; a < neurons; a++ {
+			ax := Axon{WeightExp: int8(rng.IntN(4) - 1)}
+			for j := 0; j < 8; j++ {
+				ax.Synapses = append(ax.Synapses, Synapse{Neuron: uint32(rng.IntN(neurons)), Type: uint8(rng.IntN(2)),
+					Delay: uint8(rng.IntN(5)), Weight: int32(rng.IntN(400) - 180)})
+			}
+			cp.Axons = append(cp.Axons, ax)
+		}
+		cp.Generators = []Generator{{Prob: 3000, Out: []AxonRef{{uint32(ci), 0}}}, {Period: 7, Phase: 2, Out: []AxonRef{{uint32((ci + 1) % cores), 1}}}}
+	}
+	for ci := range p.Cores {
+		for i := range p.Cores[ci].Neurons {
+			for k := 0; k < 3; k++ {
+				dc := rng.IntN(cores)
+				p.Cores[ci].Neurons[i].Out = append(p.Cores[ci].Neurons[i].Out, AxonRef{uint32(dc), uint32(rng.IntN(neurons))})
+			}
+		}
+	}
+	in := InputPort{Name: "in"}
+	for ch := 0; ch < 4; ch++ {
+		in.Channels = append(in.Channels, []AxonRef{{uint32(ch % cores), uint32(ch)}})
+	}
+	p.Inputs = []InputPort{in}
+	out := OutputPort{Name: "out"}
+	for i := 0; i < 5; i++ {
+		out.Neurons = append(out.Neurons, NeuronRef{uint32(i % cores), uint32(i)})
+	}
+	p.Outputs = []OutputPort{out}
+	return p
+}
+
+type periodicInput struct{}
+
+func (periodicInput) Events(t uint64, dst []PortEvent) ([]PortEvent, error) {
+	if t%5 == 0 {
+		dst = append(dst, PortEvent{Port: 0, Channel: uint32(t/5) % 4})
+	}
+	if t == 17 {
+		dst = append(dst, PortEvent{Port: 3, Channel: 0}) // no such port: counted, not fatal
+	}
+	return dst, nil
+}
+
+type collectOutput struct{ got []uint64 }
+
+func (c *collectOutput) Spikes(t uint64, ev []PortEvent) error {
+	for _, e := range ev {
+		c.got = append(c.got, t<<8|uint64(e.Channel))
+	}
+	return nil
+}
+
+type runResult struct {
+	spikes []Spike
+	stats  Stats
+	out    []uint64
+	states []NeuronState
+}
+
+func runProgram(t *testing.T, cfg *Config, p *Program, workers int, ticks uint64) runResult {
+	t.Helper()
+	s, err := Load(cfg, p, Options{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Workers() != min(workers, len(p.Cores)) {
+		t.Fatalf("workers = %d, want %d", s.Workers(), workers)
+	}
+	rec, err := s.RecordSpikes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &collectOutput{}
+	s.SetInput(periodicInput{})
+	s.SetOutput(out)
+	// two Run calls must equal one
+	if err := s.Run(context.Background(), ticks/2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background(), ticks-ticks/2); err != nil {
+		t.Fatal(err)
+	}
+	r := runResult{spikes: rec.Spikes, stats: s.Stats(), out: out.got}
+	for ci := range p.Cores {
+		for i := range p.Cores[ci].Neurons {
+			st, _ := s.State(NeuronRef{uint32(ci), uint32(i)})
+			r.states = append(r.states, st)
+		}
+	}
+	return r
+}
+
+func TestDeterministicAcrossWorkers(t *testing.T) {
+	cfg := Default()
+	p := randomProgram(cfg, 42, 9, 64)
+	want := runProgram(t, cfg, p, 1, 600)
+	if len(want.spikes) < 500 || len(want.out) == 0 {
+		t.Fatalf("test network too quiet: %d spikes, %d output events", len(want.spikes), len(want.out))
+	}
+	if want.stats.Counts.Generated == 0 || want.stats.InputDropped != 1 {
+		t.Fatalf("generators %d, dropped inputs %d: want some, and 1", want.stats.Counts.Generated, want.stats.InputDropped)
+	}
+	for _, w := range []int{2, 7} {
+		got := runProgram(t, cfg, p, w, 600)
+		if !reflect.DeepEqual(got.spikes, want.spikes) {
+			t.Errorf("workers=%d: spikes differ (%d vs %d)", w, len(got.spikes), len(want.spikes))
+		}
+		if !reflect.DeepEqual(got.states, want.states) {
+			t.Errorf("workers=%d: final states differ", w)
+		}
+		if !reflect.DeepEqual(got.out, want.out) {
+			t.Errorf("workers=%d: output events differ", w)
+		}
+		if !reflect.DeepEqual(got.stats, want.stats) {
+			t.Errorf("workers=%d: stats differ:\n got %+v\nwant %+v", w, got.stats, want.stats)
+		}
+	}
+	// another seed changes the run
+	other := runProgram(t, cfg, randomProgram(cfg, 43, 9, 64), 2, 600)
+	if reflect.DeepEqual(other.spikes, want.spikes) {
+		t.Error("seed 43 gave the same spikes as seed 42")
+	}
+}
+
+// TestDelaySemantics checks the step contract: a spike emitted at tick t
+// through a synapse with delay d is integrated at tick t+1+d, and an input
+// event at tick t is integrated at tick t+d.
+func TestDelaySemantics(t *testing.T) {
+	cfg := testConfig(t, func(c *Config) { c.Neuron.ActShift = 0; c.Neuron.VthShift = 0 })
+	for _, d := range []uint8{0, 1, 5, 62} {
+		// neuron 0 fires on input; neuron 1 receives through delay d
+		// and fires on that single input.
+		cp := CoreProgram{
+			Profiles: []Profile{{Du: [4]uint16{4095, 4095}, Dv: 4096, Vth: 10}},
+			Neurons:  []Neuron{{Out: []AxonRef{{0, 1}}}, {}},
+			Axons: []Axon{
+				{Synapses: []Synapse{{Neuron: 0, Weight: 20}}},
+				{Synapses: []Synapse{{Neuron: 1, Weight: 20, Delay: d}}},
+			},
+		}
+		p := &Program{Cores: []CoreProgram{cp}, Inputs: []InputPort{{Name: "in", Channels: [][]AxonRef{{{0, 0}}}}}}
+		s, err := Load(cfg, p, Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := s.RecordSpikes(nil)
+		s.SetInput(inputAt(3))
+		if err := s.Run(context.Background(), 80); err != nil {
+			t.Fatal(err)
+		}
+		want := []Spike{{Tick: 3, Neuron: 0}, {Tick: 3 + 1 + uint64(d), Neuron: 1}}
+		if !reflect.DeepEqual(rec.Spikes, want) {
+			t.Errorf("delay %d: spikes %v, want %v", d, rec.Spikes, want)
+		}
+	}
+}
+
+type inputAt uint64
+
+func (a inputAt) Events(t uint64, dst []PortEvent) ([]PortEvent, error) {
+	if t == uint64(a) {
+		dst = append(dst, PortEvent{})
+	}
+	return dst, nil
+}
+
+func TestRegularGenerator(t *testing.T) {
+	cfg := testConfig(t, func(c *Config) { c.Neuron.ActShift = 0; c.Neuron.VthShift = 0 })
+	cp := CoreProgram{
+		Profiles:   []Profile{{Du: [4]uint16{4095, 4095}, Dv: 4096, Vth: 10}},
+		Neurons:    []Neuron{{}},
+		Axons:      []Axon{{Synapses: []Synapse{{Neuron: 0, Weight: 20}}}},
+		Generators: []Generator{{Period: 10, Phase: 4, Out: []AxonRef{{0, 0}}}},
+	}
+	s, err := Load(cfg, &Program{Cores: []CoreProgram{cp}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := s.RecordSpikes(nil)
+	if err := s.Run(context.Background(), 40); err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for _, sp := range rec.Spikes {
+		got = append(got, sp.Tick)
+	}
+	if want := []uint64{5, 15, 25, 35}; !reflect.DeepEqual(got, want) {
+		t.Errorf("neuron spikes at %v, want %v (generator fires at 4, 14, …)", got, want)
+	}
+	if g := s.Stats().Counts.Generated; g != 4 {
+		t.Errorf("generated = %d, want 4", g)
+	}
+}
+
+// TestAccountingIdentities checks that the reported figures are the
+// documented functions of the event counts.
+func TestAccountingIdentities(t *testing.T) {
+	cfg := Default()
+	p := randomProgram(cfg, 5, 4, 50)
+	s, err := Load(cfg, p, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := s.LogTicks()
+	s.SetInput(periodicInput{})
+	const ticks = 300
+	if err := s.Run(context.Background(), ticks); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	neurons := uint64(4 * 50)
+	if got := st.Counts.NeuronIdle + st.Counts.NeuronActive + st.Counts.NeuronFire; got != neurons*ticks {
+		t.Errorf("idle+active+fire = %d, want neurons·ticks = %d", got, neurons*ticks)
+	}
+	// synops = Σ row lengths of delivered messages; with the ideal
+	// interconnect every message sent before the last tick is delivered.
+	var sum Counts
+	var busy uint64
+	for _, cs := range st.Cores {
+		sum.add(&cs.Counts)
+		busy = max(busy, cs.BusyCycles)
+		if cs.Utilisation < 0 || cs.Utilisation > 1 {
+			t.Errorf("core %d utilisation %v out of [0, 1]", cs.Core, cs.Utilisation)
+		}
+		if want := cs.Counts.Cycles(&cfg.Cost.Cycles); cs.BusyCycles != want {
+			t.Errorf("core %d busy %d, want Σ count·cycles = %d", cs.Core, cs.BusyCycles, want)
+		}
+	}
+	if sum != st.Counts {
+		t.Errorf("core counts sum %+v, system %+v", sum, st.Counts)
+	}
+	var cyc uint64
+	for _, tk := range log.Ticks {
+		barrier := cfg.Cost.BarrierCycles + cfg.Cost.BarrierCyclesPerHop*2*uint64(cfg.Diameter())
+		if tk.Cycles != tk.MaxCoreBusy+barrier {
+			t.Fatalf("tick %d: cycles %d, want max busy %d + barrier %d", tk.Tick, tk.Cycles, tk.MaxCoreBusy, barrier)
+		}
+		cyc += tk.Cycles
+	}
+	if cyc != st.Cycles || uint64(len(log.Ticks)) != ticks {
+		t.Errorf("Σ tick cycles %d over %d ticks, stats %d", cyc, len(log.Ticks), st.Cycles)
+	}
+	if math.Abs(st.Seconds-float64(st.Cycles)/(cfg.ClockMHz*1e6)) > 1e-15 {
+		t.Errorf("emulated seconds %v, cycles/clock %v", st.Seconds, float64(st.Cycles)/(cfg.ClockMHz*1e6))
+	}
+	e := cfg.Cost.EnergyPJ
+	c := st.Counts
+	want := (float64(c.InputSpikes)*e.InputSpike + float64(c.Synops)*e.Synop + float64(c.NeuronIdle)*e.NeuronIdle +
+		float64(c.NeuronActive)*e.NeuronActive + float64(c.NeuronFire)*e.NeuronFire + float64(c.Messages)*e.Message) * 1e-12
+	if math.Abs(st.Energy.Total-want) > 1e-12*want {
+		t.Errorf("energy %v J, want Σ count·pJ = %v J", st.Energy.Total, want)
+	}
+	// fixed-tick chips count overruns instead of stretching every tick
+	fixed := testConfig(t, func(c *Config) { c.Sync = "fixed"; c.TickCycles = 2000 })
+	s2, err := Load(fixed, p, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log2 := s2.LogTicks()
+	if err := s2.Run(context.Background(), ticks); err != nil {
+		t.Fatal(err)
+	}
+	var over uint64
+	for _, tk := range log2.Ticks {
+		if tk.MaxCoreBusy > 2000 {
+			over++
+		}
+	}
+	if st2 := s2.Stats(); st2.Overruns != over || over == 0 || over == ticks {
+		t.Errorf("overruns %d, want %d (some, not all)", st2.Overruns, over)
+	}
+}
+
+func TestResourceErrors(t *testing.T) {
+	cfg := Default()
+	good := func() *Program { return randomProgram(cfg, 1, 2, 10) }
+	tests := []struct {
+		name string
+		edit func(p *Program)
+		want string
+	}{
+		{"too many neurons", func(p *Program) {
+			p.Cores[1].Neurons = make([]Neuron, 1025)
+		}, "core 1: neurons = 1025 exceeds 1024 (core.neurons)"},
+		{"too many synapses", func(p *Program) {
+			p.Cores[0].Axons[0].Synapses = make([]Synapse, 40000)
+		}, "core 0: synapses = 40072 exceeds 32768 (core.synapse_bytes / 4)"},
+		{"too many axons", func(p *Program) {
+			p.Cores[0].Axons = append(p.Cores[0].Axons, make([]Axon, 4100)...)
+		}, "core 0: input axons = 4110 exceeds 4096 (core.input_axons)"},
+		{"delay", func(p *Program) {
+			p.Cores[1].Axons[2].Synapses[3].Delay = 63
+		}, "core 1: axon 2 synapse 3 delay = 63 exceeds 62 (synapse.max_delay)"},
+		{"weight", func(p *Program) {
+			p.Cores[0].Axons[0].Synapses[0].Weight = -300
+		}, "weight = -300 exceeds ±255 (synapse.weight_bits)"},
+		{"dangling axon", func(p *Program) {
+			p.Cores[0].Neurons[0].Out = append(p.Cores[0].Neurons[0].Out, AxonRef{1, 99})
+		}, "core 0: neuron 0 output target axon = 99 exceeds core 1's 10 axons"},
+		{"missing core", func(p *Program) {
+			p.Cores[0].Neurons[0].Out = append(p.Cores[0].Neurons[0].Out, AxonRef{5, 0})
+		}, "target core = 5"},
+		{"too many cores", func(p *Program) {
+			p.Cores = make([]CoreProgram, 17)
+		}, "system: cores = 17 exceeds 16"},
+		{"threshold", func(p *Program) {
+			p.Cores[0].Profiles[0].Vth = 1 << 17
+		}, "profile 0 vth = 131072 exceeds 0…131071 (neuron.vth_bits)"},
+		{"refractory", func(p *Program) {
+			p.Cores[0].Profiles[0].Refractory = 64
+		}, "refractory = 64 exceeds 63 (neuron.refractory_bits)"},
+		{"bias", func(p *Program) {
+			p.Cores[0].Neurons[3].BiasMant = 5000
+		}, "neuron 3 bias mantissa = 5000 exceeds ±4095 (neuron.bias_bits)"},
+		{"output port", func(p *Program) {
+			p.Outputs[0].Neurons[0] = NeuronRef{0, 999}
+		}, `output port "out" channel 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := good()
+			tt.edit(p)
+			_, err := Load(cfg, p, Options{})
+			var re *ResourceError
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			if !errors.As(err, &re) {
+				t.Errorf("error %v is not a *ResourceError", err)
+			}
+		})
+	}
+	if _, err := Load(cfg, good(), Options{}); err != nil {
+		t.Fatalf("good program: %v", err)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	cfg := Default()
+	s, err := Load(cfg, randomProgram(cfg, 1, 4, 20), Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Run(ctx, 1_000_000); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if s.Tick() > 256 {
+		t.Errorf("ran %d ticks after cancel, want ≤ 256", s.Tick())
+	}
+}
+
+func TestMemoryPerNeuronAndSynapse(t *testing.T) {
+	cfg := Default()
+	p := benchProgram(1000, 32)
+	s, err := Load(cfg, &Program{Cores: []CoreProgram{p.Cores[0]}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Memory()
+	perNeuron := float64(m.NeuronBytes) / float64(m.Neurons)
+	perSynapse := float64(m.SynapseBytes) / float64(m.Synapses)
+	t.Logf("%.1f bytes per neuron, %.2f bytes per synapse (%d synapses)", perNeuron, perSynapse, m.Synapses)
+	if perNeuron > 48 {
+		t.Errorf("%.1f bytes per neuron, want ≤ 48", perNeuron)
+	}
+	if perSynapse > 8 {
+		t.Errorf("%.2f bytes per synapse, want ≤ 8", perSynapse)
+	}
+}
+
+func TestSteadyStateAllocations(t *testing.T) {
+	cfg := Default()
+	s, err := Load(cfg, randomProgram(cfg, 3, 4, 100), Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_ = s.Run(ctx, 200) // grow buffers
+	if a := testing.AllocsPerRun(20, func() { _ = s.Run(ctx, 10) }); a != 0 {
+		t.Errorf("%v allocations per 10 ticks in steady state, want 0", a)
+	}
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/aerie-neuro/aerie/chip"
+	"github.com/aerie-neuro/aerie/internal/bench"
+)
+
+func init() {
+	register(command{name: "bench", summary: "run a standard benchmark network: aerie bench cuba [--seconds S] [--seed N] [--workers W] [--json]", run: runBench})
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seconds := fs.Float64("seconds", 10, "biological time to simulate, in seconds")
+	seed := fs.Uint64("seed", 1, "seed of connectivity and initial membranes")
+	workers := fs.Int("workers", 0, "worker goroutines (0: one per processor); results do not depend on it")
+	chipArg := fs.String("chip", "", "chip preset name or TOML file (default: the embedded default chip)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: aerie bench cuba [flags]\n\nNetworks:\n  cuba  Brette et al. 2007 CUBA (Brian variant): 4000 LIF neurons, p = 0.02, dt 0.1 ms\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "cuba" {
+		fs.Usage()
+		return usagef("bench: want one network name: cuba")
+	}
+	if !(*seconds > 0 && *seconds <= 1e5) {
+		return usagef("bench: --seconds %v: want 0 < S ≤ 100000", *seconds)
+	}
+	if *workers < 0 {
+		return usagef("bench: --workers %d: want ≥ 0", *workers)
+	}
+	cfg, err := chip.LoadConfig(*chipArg)
+	if err != nil {
+		return err
+	}
+	p := bench.DefaultCUBA()
+	p.Seed = *seed
+	r, err := bench.RunCUBA(ctx, p, cfg, *seconds, *workers)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, r)
+	}
+	fmt.Fprintf(stdout, "CUBA (Brette et al. 2007, Brian variant) on %s, seed %d, %.1f s biological (%d ticks), %d workers\n",
+		r.Chip, r.Seed, r.Seconds, r.Ticks, r.Workers)
+	fmt.Fprintf(stdout, "  network          %d neurons, %d synapses\n", r.Neurons, r.Synapses)
+	fmt.Fprintf(stdout, "  rates            excitatory %.2f Hz, inhibitory %.2f Hz (published ≈ 5.5 Hz)\n", r.RateExcHz, r.RateInhHz)
+	fmt.Fprintf(stdout, "  CV(ISI)          %.3f (excitatory %.3f, inhibitory %.3f; published ≈ 0.71)\n", r.CVISI, r.CVISIExc, r.CVISIInh)
+	fmt.Fprintf(stdout, "  synaptic events  %d (%.3g per second of wall time)\n", r.SynapticEvents, r.EventsPerS)
+	fmt.Fprintf(stdout, "  wall time        %.3f s, real-time factor %.4f\n", r.WallS, r.RTF)
+	fmt.Fprintf(stdout, "  emulated chip    %d cycles = %.4g s at %.0f MHz, energy %.4g J (%.3g W)\n",
+		r.Cycles, r.EmulatedS, cfg.ClockMHz, r.EnergyJ, r.EnergyJ/r.Seconds)
+	e := r.Stats.Energy
+	fmt.Fprintf(stdout, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J\n", e.Synops, e.Neurons, e.InputSpikes, e.Messages)
+	fmt.Fprintf(stdout, "  memory           %.1f bytes/neuron, %.2f bytes/synapse\n",
+		float64(r.Memory.NeuronBytes)/float64(r.Memory.Neurons), float64(r.Memory.SynapseBytes)/float64(r.Memory.Synapses))
+	return nil
+}
