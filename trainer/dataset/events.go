@@ -253,8 +253,12 @@ func readEventFile(path string, cfg *EventsConfig) ([]Event, error) {
 				return nil, fmt.Errorf("event %d: time %d %v before the start %d", total-n+i, e.Time, r.Unit(), t0)
 			}
 			step := (e.Time - t0) / div
-			if cfg.Steps > 0 && step >= int64(cfg.Steps) || step >= maxSteps {
+			if cfg.Steps > 0 && step >= int64(cfg.Steps) {
 				continue // after the window
+			}
+			if step >= maxSteps {
+				return nil, fmt.Errorf("event %d: time %d %v is step %d, more than the cap %d (set Steps to cut the recording, a larger TickUS, or AlignFirst)",
+					total-n+i, e.Time, r.Unit(), step, maxSteps)
 			}
 			unit := int64(e.Channel)
 			if cfg.Map != MapChannel {

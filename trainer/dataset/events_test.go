@@ -127,6 +127,7 @@ func TestLoadEventsErrors(t *testing.T) {
 	dir, _ := eventsDir(t)
 	writeFile(t, dir, "bad.aer", "\x8aAER\r\n\x1a\n\x01\x00garbage-garbage")
 	writeEvents(t, dir, "empty.aer", aer.Tick, nil)
+	writeEvents(t, dir, "late.aer", aer.Tick, []aer.Event{ev(1<<24, 0)})
 	for _, c := range []struct {
 		name, labels string
 		cfg          EventsConfig
@@ -148,6 +149,7 @@ func TestLoadEventsErrors(t *testing.T) {
 		{"x beyond width", "a.aer,0\n", EventsConfig{Map: MapXY, Width: 2}, "x = 3, but the width is 2"},
 		{"steps", "a.aer,0\n", EventsConfig{Steps: -1}, "steps -1"},
 		{"labels missing", "", EventsConfig{}, "no such file"},
+		{"step cap", "late.aer,0\n", EventsConfig{}, "time 16777216 tick is step 16777216, more than the cap"},
 	} {
 		labels := filepath.Join(dir, "L.csv")
 		os.Remove(labels)
