@@ -162,3 +162,31 @@ func TestLoadEventsErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLabels checks that no labels file makes readLabels panic and that
+// what it accepts is well formed.
+func FuzzLabels(f *testing.F) {
+	for _, s := range []string{"file,label\na.aer,1\n", "a,0\r\nb,2\n", "# c\n\nx,-1\n", "a,1,2\n", "a\n", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(t.TempDir(), "l.csv")
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := readLabels(p)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "dataset: ") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if e.file == "" || e.label < 0 || seen[e.file] || e.line < 1 {
+				t.Fatalf("bad entry %+v", e)
+			}
+			seen[e.file] = true
+		}
+	})
+}
