@@ -215,15 +215,15 @@ func (fr *FileReader) Read(dst []Event) (int, error) {
 // next reads one record and checks its length and CRC.
 func (fr *FileReader) next() ([]byte, error) {
 	start := fr.off
-	var lb [4]byte
-	k, err := io.ReadFull(fr.r, lb[:])
+	lb := fr.rec[:4] // a local array would escape through io.Reader
+	k, err := io.ReadFull(fr.r, lb)
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, truncated("file", start+int64(k), "record length cut short")
 	}
-	size := int(binary.LittleEndian.Uint32(lb[:]))
+	size := int(binary.LittleEndian.Uint32(lb))
 	if size < NativeHeaderLen || size > NativeMaxPacket {
 		return nil, corrupt("file", start, "record length %d outside %d..%d", size, NativeHeaderLen, NativeMaxPacket)
 	}

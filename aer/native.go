@@ -97,20 +97,19 @@ func DecodeNative(b []byte, dst []Event) (NativeHeader, []Event, error) {
 	if h.Flags&NativeFlagPayload == 0 {
 		body = body[:n*8]
 		for i := range out {
-			e := body[i*8 : i*8+8]
-			out[i] = Event{
-				Time:    base + int64(binary.LittleEndian.Uint32(e)),
-				Channel: binary.LittleEndian.Uint32(e[4:]),
-				Port:    port,
-			}
+			// One 64-bit load per event: dt in the low half, channel in
+			// the high half (little-endian).
+			v := binary.LittleEndian.Uint64(body[i*8:])
+			out[i] = Event{Time: base + int64(uint32(v)), Channel: uint32(v >> 32), Port: port}
 		}
 	} else {
 		body = body[:n*12]
 		for i := range out {
 			e := body[i*12 : i*12+12]
+			v := binary.LittleEndian.Uint64(e)
 			out[i] = Event{
-				Time:    base + int64(binary.LittleEndian.Uint32(e)),
-				Channel: binary.LittleEndian.Uint32(e[4:]),
+				Time:    base + int64(uint32(v)),
+				Channel: uint32(v >> 32),
 				Payload: binary.LittleEndian.Uint32(e[8:]),
 				Port:    port,
 			}
@@ -159,40 +158,50 @@ func NativeFit(flags uint8, evs []Event) int {
 // packet on port 0 with base 0 (a heartbeat that still advances seq).
 func AppendNative(dst []byte, flags uint8, seq uint32, evs []Event) ([]byte, int) {
 	flags &= nativeFlagsKnown
-	n := NativeFit(flags, evs)
+	size, limit := 8, NativeMaxEvents
+	if flags&NativeFlagPayload != 0 {
+		size, limit = 12, NativeMaxPayloadEvt
+	}
+	limit = min(limit, len(evs))
 	var port uint16
 	var base int64
-	if n > 0 {
+	if limit > 0 {
 		port, base = evs[0].Port, evs[0].Time
 	}
-	size := 8
-	if flags&NativeFlagPayload != 0 {
-		size = 12
+	dst = growBytes(dst, NativeHeaderLen+limit*size)
+	p := dst[len(dst) : len(dst)+NativeHeaderLen+limit*size]
+	body := p[NativeHeaderLen:]
+	// One pass: encode until an event does not fit (NativeFit's rules).
+	n := 0
+	if size == 8 {
+		body = body[:limit*8]
+		for i, e := range evs[:limit] {
+			dt := e.Time - base
+			if e.Port != port || uint64(dt) > 0xFFFFFFFF {
+				break
+			}
+			binary.LittleEndian.PutUint64(body[i*8:], uint64(dt)|uint64(e.Channel)<<32)
+			n++
+		}
+	} else {
+		body = body[:limit*12]
+		for i, e := range evs[:limit] {
+			dt := e.Time - base
+			if e.Port != port || uint64(dt) > 0xFFFFFFFF {
+				break
+			}
+			o := body[i*12 : i*12+12]
+			binary.LittleEndian.PutUint64(o, uint64(dt)|uint64(e.Channel)<<32)
+			binary.LittleEndian.PutUint32(o[8:], e.Payload)
+			n++
+		}
 	}
-	total := NativeHeaderLen + n*size
-	dst = growBytes(dst, total)
-	p := dst[len(dst) : len(dst)+total]
 	p[0], p[1], p[2], p[3] = NativeMagic0, NativeMagic1, NativeVersion, flags
 	binary.LittleEndian.PutUint16(p[4:], port)
 	binary.LittleEndian.PutUint16(p[6:], uint16(n))
 	binary.LittleEndian.PutUint32(p[8:], seq)
 	binary.LittleEndian.PutUint64(p[12:], uint64(base))
-	body := p[NativeHeaderLen:]
-	if size == 8 {
-		for i := range evs[:n] {
-			e := body[i*8 : i*8+8]
-			binary.LittleEndian.PutUint32(e, uint32(evs[i].Time-base))
-			binary.LittleEndian.PutUint32(e[4:], evs[i].Channel)
-		}
-	} else {
-		for i := range evs[:n] {
-			e := body[i*12 : i*12+12]
-			binary.LittleEndian.PutUint32(e, uint32(evs[i].Time-base))
-			binary.LittleEndian.PutUint32(e[4:], evs[i].Channel)
-			binary.LittleEndian.PutUint32(e[8:], evs[i].Payload)
-		}
-	}
-	return dst[:len(dst)+total], n
+	return dst[:len(dst)+NativeHeaderLen+n*size], n
 }
 
 // growBytes makes sure dst has room for n more bytes.
