@@ -26,19 +26,64 @@ func benchProgram(n, synPerAxon int) *Program {
 	return &Program{Cores: []CoreProgram{cp}}
 }
 
+// BenchmarkNeuronUpdate measures the neuron datapath of one core of 1024
+// neurons (the default chip), with the vector kernel and the scalar loop.
 func BenchmarkNeuronUpdate(b *testing.B) {
-	cfg := Default()
-	const n = 1024
-	s, err := Load(cfg, benchProgram(n, 4), Options{Workers: 1})
-	if err != nil {
-		b.Fatal(err)
+	for _, vector := range []bool{true, false} {
+		name := "scalar"
+		if vector {
+			if !hasVectorKernel {
+				continue
+			}
+			name = "avx2"
+		}
+		b.Run(name, func(b *testing.B) {
+			useVectorKernel = vector
+			defer func() { useVectorKernel = hasVectorKernel }()
+			cfg := Default()
+			const n = 1024
+			s, err := Load(cfg, benchProgram(n, 4), Options{Workers: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := s.cores[0]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.update(s.dp, 0, uint64(i))
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/neuron")
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "updates/s")
+		})
 	}
-	c := s.cores[0]
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		c.update(s.dp, 0, uint64(i))
+}
+
+// BenchmarkDelivery measures synaptic delivery on one core whose targets
+// stay in cache: rows of 64 synapses into 1024 neurons × 2 types, with
+// delay 0 (one accumulator slot) and with delays up to 15 (16 slots).
+func BenchmarkDelivery(b *testing.B) {
+	for _, maxDelay := range []int{0, 15} {
+		b.Run(map[int]string{0: "delay=0", 15: "delay=0-15"}[maxDelay], func(b *testing.B) {
+			cfg := Default()
+			p := benchProgram(1024, 64)
+			for a := range p.Cores[0].Axons {
+				for j := range p.Cores[0].Axons[a].Synapses {
+					p.Cores[0].Axons[a].Synapses[j].Delay = uint8((a + j) % (maxDelay + 1))
+				}
+			}
+			p.Cores[0].Axons = p.Cores[0].Axons[:400]
+			s, err := Load(cfg, p, Options{Workers: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := s.cores[0]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.deliverRow(uint32(i%400), uint64(i>>10))
+			}
+			b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/event")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/neuron")
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "updates/s")
 }

@@ -16,7 +16,7 @@ type core struct {
 	// state
 	v   []int32
 	u   []int32 // type-major: u[k·n + i]
-	ref []uint16
+	ref []int32 // refractory ticks left
 
 	// parameters
 	bias     []int32 // bias_mant << bias_exp
@@ -41,6 +41,8 @@ type core struct {
 
 	gens []loadedGen
 
+	masks []uint8 // vector kernel: fired neurons, one bit each
+
 	// output ports: outCh[i] is port<<24 | channel+1 … or 0 (see System)
 	outCh []uint64
 
@@ -59,6 +61,7 @@ type core struct {
 type run struct {
 	lo, hi  int
 	profile int
+	kernel  *kernelConsts // non-nil: the vector kernel computes this run exactly
 }
 
 type axonRow struct {
@@ -172,7 +175,11 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 	for _, r := range c.runs {
 		pr := &c.profiles[r.profile]
 		if pr.Escape == nil && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
-			c.updateLoihi2(dp, pr, r.lo, r.hi, acc)
+			if r.kernel != nil && useVectorKernel {
+				c.updateLoihi2Vector(dp, pr, r.kernel, r.lo, r.hi, acc)
+			} else {
+				c.updateLoihi2(dp, pr, r.lo, r.hi, acc)
+			}
 		} else {
 			c.updateGeneric(dp, pr, r.lo, r.hi, acc, seed, t)
 		}
@@ -208,7 +215,7 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 			active = active || a != 0
 		}
 		st.V = c.v[i]
-		st.Ref = int32(c.ref[i])
+		st.Ref = c.ref[i]
 		in.Bias = int64(c.bias[i])
 		if pr.Escape != nil {
 			in.Rand = Rand16(seed, c.id, uint32(i), t)
@@ -218,7 +225,7 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 			c.u[k*n+i] = st.U[k]
 		}
 		c.v[i] = st.V
-		c.ref[i] = uint16(st.Ref)
+		c.ref[i] = st.Ref
 		switch {
 		case fired:
 			c.cnt.NeuronFire++
@@ -249,7 +256,7 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 	vsh := 64 - dp.vBits
 	uMin, uMax, vMin, vMax := dp.uMin, dp.uMax, dp.vMin, dp.vMax
 	subtract := dp.subtract
-	refr := pr.Refractory
+	refr := int32(pr.Refractory)
 	vs := c.v[lo:hi]
 	refs := c.ref[lo:hi:hi]
 	bias := c.bias[lo:hi:hi]
@@ -261,12 +268,11 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 	for j := range vs {
 		a0, a1 := a0s[j], a1s[j]
 		a0s[j], a1s[j] = 0, 0
+		// trunc(p / 4096) toward zero: add 4095 to negative products
 		p := int64(u0s[j]) * f0
-		s := p >> 63
-		u0 := (((p^s)-s)>>12 ^ s) - s + int64(a0)<<sh
+		u0 := (p+(p>>63&4095))>>12 + int64(a0)<<sh
 		p = int64(u1s[j]) * f1
-		s = p >> 63
-		u1 := (((p^s)-s)>>12 ^ s) - s + int64(a1)<<sh
+		u1 := (p+(p>>63&4095))>>12 + int64(a1)<<sh
 		if uWrap {
 			u0 = u0 << ush >> ush
 			u1 = u1 << ush >> ush
@@ -285,8 +291,7 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 			continue
 		}
 		p = int64(vs[j]) * fv
-		s = p >> 63
-		v := (((p^s)-s)>>12 ^ s) - s + u0 + u1 + int64(bias[j])
+		v := (p+(p>>63&4095))>>12 + u0 + u1 + int64(bias[j])
 		if vWrap {
 			v = v << vsh >> vsh
 		} else {
@@ -322,7 +327,7 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 // memoryBytes is the memory the loaded core holds, split into per-neuron
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
-	neuron = 4*len(c.v) + 4*len(c.u) + 2*len(c.ref) + 4*len(c.bias) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	neuron = 4*len(c.v) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
 	synapse = 4*len(c.syn) + 12*len(c.axons)
 	fanout = 4 * len(c.outRef)
 	return

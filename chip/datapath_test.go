@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -265,7 +266,21 @@ func TestFastPathMatchesStep(t *testing.T) {
 		"nearest":       func(c *Config) { c.Neuron.Rounding = "nearest" },
 		"shift decay":   func(c *Config) { c.Neuron.Decay, c.Neuron.DecayBits = "shift", 4; c.Neuron.UDecayOffset = 0 },
 	}
-	for name, edit := range edits {
+	for _, vector := range []bool{false, true} {
+		if vector && !hasVectorKernel {
+			t.Log("no vector kernel on this machine")
+			continue
+		}
+		useVectorKernel = vector
+		for name, edit := range edits {
+			testFastPath(t, fmt.Sprintf("%s/vector=%v", name, vector), edit, vector)
+		}
+	}
+	useVectorKernel = hasVectorKernel
+}
+
+func testFastPath(t *testing.T, name string, edit func(c *Config), vector bool) {
+	{
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig(t, edit)
 			dp := NewDatapath(cfg)
@@ -283,6 +298,9 @@ func TestFastPathMatchesStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := sys.cores[0]
+			if name == "default/vector=true" && c.runs[0].kernel == nil {
+				t.Fatal("the default chip does not take the vector kernel")
+			}
 			ref := make([]NeuronState, n)
 			amax := int64(1) << (cfg.Neuron.UBits - cfg.Neuron.ActShift - 1)
 			for tick := uint64(0); tick < 400; tick++ {

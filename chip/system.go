@@ -201,7 +201,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	c := &core{id: id, n: n, types: types, kn: types * n}
 	c.v = make([]int32, n)
 	c.u = make([]int32, types*n)
-	c.ref = make([]uint16, n)
+	c.ref = make([]int32, n)
 	c.bias = make([]int32, n)
 	c.profiles = append([]Profile(nil), cp.Profiles...)
 	for i := range cp.Neurons {
@@ -216,6 +216,14 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 			c.runs = append(c.runs, run{lo: i, hi: i + 1, profile: int(nr.Profile)})
 		} else {
 			c.runs[len(c.runs)-1].hi = i + 1
+		}
+	}
+
+	for i := range c.runs {
+		r := &c.runs[i]
+		pr := &c.profiles[r.profile]
+		if pr.Escape == nil && types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest && c.vectorOK(dp, r.lo, r.hi) {
+			r.kernel = newKernelConsts(dp, pr)
 		}
 	}
 
@@ -547,7 +555,7 @@ func (s *System) State(r NeuronRef) (NeuronState, error) {
 		return NeuronState{}, err
 	}
 	c := s.cores[r.Core]
-	st := NeuronState{V: c.v[r.Neuron], Ref: int32(c.ref[r.Neuron])}
+	st := NeuronState{V: c.v[r.Neuron], Ref: c.ref[r.Neuron]}
 	for k := 0; k < c.types; k++ {
 		st.U[k] = c.u[k*c.n+int(r.Neuron)]
 	}
