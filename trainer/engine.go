@@ -198,16 +198,17 @@ func add[F Float](x, y []F) {
 	axpy(1, x, y)
 }
 
-// gemm computes C += A·B for row-major A (m×k), B (k×n), C (m×n).
+// gemm computes C += A·B for row-major A (m×k), B (k×n), C (m×n), one
+// row of C at a time as k axpys (gonum's Sgemm would spawn goroutines for
+// these per-sample products, competing with the worker pool).
 func gemm[F Float](m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int) {
-	if m == 0 || n == 0 || k == 0 {
-		return
-	}
-	switch as := any(a).(type) {
-	case []float32:
-		blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, as, lda, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
-	case []float64:
-		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, as, lda, any(b).([]float64), ldb, 1, any(c).([]float64), ldc)
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		for l, x := range a[i*lda : i*lda+k] {
+			if x != 0 {
+				axpy(x, b[l*ldb:l*ldb+n], ci)
+			}
+		}
 	}
 }
 
@@ -283,6 +284,8 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 	fn := &w.fn
 	fastSigmoid := fn.fast && !w.graded && w.noise && fn.esc == escSigmoid && fn.surr == surrEscape
 	fastSuper := fn.fast && !w.graded && !w.noise && fn.surr == surrSuperSpike
+	beta32 := float32(fn.beta)
+	simple := p.k == 1 && p.b == nil && st.vpre == nil
 	for t := 0; t < T; t++ {
 		st.off[t] = int32(len(st.idx))
 		for k := 0; k < p.k; k++ {
@@ -297,6 +300,10 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 		}
 		psi := st.psi[t*n : (t+1)*n]
 		bits := st.bits[t*st.words : (t+1)*st.words]
+		if simple && (fastSigmoid || fastSuper) {
+			w.stepFast(p, st, psi, bits, key, t, fastSigmoid)
+			continue
+		}
 		u0, u1 := st.u[0], st.u[1]
 		v := st.v
 		for i := 0; i < n; i++ {
@@ -316,9 +323,9 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 			case fastSigmoid:
 				// stochastic, sigmoid escape noise, escape-matched surrogate:
 				// ψ = f′ = β·p·(1 − p) comes free with p.
-				pr := 1 / (1 + fastExp(-fn.beta*x))
-				psi[i] = F(fn.beta * pr * (1 - pr))
-				spike = uniform(key, t, i) < pr
+				pr := sigmoidFast(beta32 * float32(x))
+				psi[i] = F(beta32 * pr * (1 - pr))
+				spike = uniform32(key, t, i) < pr
 			case fastSuper:
 				// deterministic, SuperSpike
 				d := fn.sBeta*math.Abs(x) + 1
@@ -563,5 +570,58 @@ func (w *work[F]) backwardStep(p *layerParams[F], gp *layerParams[F], st *layerS
 			st.gu[k][i] = gvt + p.lamU[k]*st.gu[k][i]
 			st.ga[k][t*n+i] = st.gu[k][i]
 		}
+	}
+}
+
+// stepFast is one step of the neuron update for the two common cases, one
+// synapse type, no bias, detached reset: stochastic neurons with sigmoid
+// escape noise and the escape-matched surrogate (sigmoid from the table,
+// ψ = β·p·(1 − p) for free), or deterministic neurons with SuperSpike.
+func (w *work[F]) stepFast(p *layerParams[F], st *layerState[F], psi []F, bits []uint64, key uint64, t int, stochastic bool) {
+	n := p.n
+	u, v := st.u[0][:n], st.v[:n]
+	psi = psi[:n]
+	lamV, theta := p.lamV, p.theta
+	zero := p.reset == ResetZero
+	base := key + uint64(t)<<32
+	if stochastic {
+		beta := float32(w.fn.beta)
+		for i := range v {
+			vt := lamV*v[i] + u[i]
+			pr := sigmoidFast(beta * float32(vt-theta))
+			psi[i] = F(beta * pr * (1 - pr))
+			// the draw of uniform32(key, t, i)
+			if float32(mix64(base+uint64(i))>>40)*(1.0/(1<<24)) < pr {
+				st.idx = append(st.idx, int32(i))
+				bits[i>>6] |= 1 << (i & 63)
+				if zero {
+					vt = 0
+				} else {
+					vt -= theta
+				}
+			}
+			v[i] = vt
+		}
+		return
+	}
+	beta := F(w.fn.sBeta)
+	for i := range v {
+		vt := lamV*v[i] + u[i]
+		x := vt - theta
+		d := beta*x + 1
+		if x < 0 {
+			d = 1 - beta*x
+		}
+		psi[i] = 1 / (d * d)
+		if x > 0 {
+			st.idx = append(st.idx, int32(i))
+			bits[i>>6] |= 1 << (i & 63)
+			if zero {
+				vt = 0
+			} else {
+				vt -= theta
+			}
+		}
+		v[i] = vt
 	}
 }

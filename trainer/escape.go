@@ -122,3 +122,36 @@ func (f *spikeFn) psi(x float64) float64 {
 		return f.sGam * math.Max(0, 1-math.Abs(x)/f.sWid)
 	}
 }
+
+// The sigmoid of the float32 engines is a table with linear interpolation,
+// as the chip's escape table is (DESIGN.md): 256 entries per unit of z on
+// [−16, 16], absolute error below 1e−6 (float32 resolution of the
+// probabilities that matter), 0 and 1 outside (σ(±16) is 1e−7 from them).
+const (
+	sigTabRange = 16
+	sigTabRes   = 256
+	sigTabLen   = 2*sigTabRange*sigTabRes + 2
+)
+
+var sigTab = func() (t [sigTabLen]float32) {
+	for i := range t {
+		z := float64(i)/sigTabRes - sigTabRange
+		t[i] = float32(1 / (1 + math.Exp(-z)))
+	}
+	return t
+}()
+
+// sigmoidFast is σ(z) from the table.
+func sigmoidFast(z float32) float32 {
+	y := (z + sigTabRange) * sigTabRes
+	if !(y > 0) { // also NaN
+		return 0
+	}
+	if y >= 2*sigTabRange*sigTabRes {
+		return 1
+	}
+	i := int(y)
+	f := y - float32(i)
+	a, b := sigTab[i], sigTab[i+1]
+	return a + f*(b-a)
+}

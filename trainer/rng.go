@@ -32,6 +32,12 @@ func uniform(k uint64, t, n int) float64 {
 	return float64(mix64(k+(uint64(t)<<32|uint64(n)))>>11) * (1.0 / (1 << 53))
 }
 
+// uniform32 is uniform with 24 bits, for float32 engines: the top 24 bits
+// of the same hash, so both draws order identically against probabilities.
+func uniform32(k uint64, t, n int) float32 {
+	return float32(mix64(k+(uint64(t)<<32|uint64(n)))>>40) * (1.0 / (1 << 24))
+}
+
 // evalEpoch maps an evaluation trial onto the epoch coordinate of the noise,
 // far from any training epoch.
 func evalEpoch(trial int) uint64 { return 1<<62 + uint64(trial) }
