@@ -61,8 +61,9 @@
 // about 10⁻¹⁵ (sumSin), 2.4 times faster than math.Sin; work is spread over
 // GOMAXPROCS workers in blocks whose results depend only on their indices.
 // Measured with `go test -run '^$' -bench Randman ./trainer/dataset/` on the
-// project's shared 2-core machine (Oxide virtual Turin-like CPU): the default
-// set in 0.41 s, about 2 ns per sine of wall time.
+// project's 2-core machine (Oxide virtual Turin-like CPU, shared with other
+// jobs): the default set in 0.41 s at a load average of 1.7 (2 ns of wall time
+// per sine), 1.3–1.9 s at a load average of 5–8.
 //
 // # MNIST
 //
@@ -89,11 +90,12 @@
 // 600 MB). Image i of split s draws from its own stream (Seed, s, i), so an
 // image's code does not depend on Limit or on the number of workers.
 //
-// Measured with `go test -run '^$' -bench 'MNIST|EncodeLatency' -benchtime 2x
-// ./trainer/dataset/` on the shared 2-core machine (load from other jobs
-// high): loading and latency-coding all 70 000 images takes 1.1 s (0.3 s of it
-// is gunzipping the 47 MB training images), the latency code alone 3.7 µs per
-// image; the rate code (MaxRate 0.2, 72 M events) takes 2–9 s.
+// Measured with `go test -run '^$' -bench 'MNIST|EncodeLatency' -benchtime 3x
+// ./trainer/dataset/` on the same machine at a load average of 5–6: loading
+// and latency-coding all 70 000 images takes 0.44–1.1 s (about 0.3 s of it
+// gunzipping the 47 MB training images; 146 MB allocated), the latency code
+// alone 3.7–7 µs per image; the rate code (MaxRate 0.2, 72 M events, 644 MB)
+// takes 2–7 s.
 //
 // # Recorded events
 //
@@ -109,6 +111,8 @@
 // range, a corrupt file, no events at all) is an error naming the labels file
 // and line, before any training starts. For N-MNIST use Map "xyp", Width 34
 // (2312 units) and TickUS 1000 (≈300 steps).
+//
+// # Reproducibility across machines
 //
 // Floating-point results are those of amd64; on architectures where the Go
 // compiler fuses multiply-adds (arm64, ppc64le, s390x) a value may differ in its

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // RandmanConfig sets up a Randman spike-timing classification set (Zenke &
@@ -297,20 +294,4 @@ func Randman(cfg RandmanConfig) (*Set, error) {
 	}
 	set.Shuffle(cfg.Seed)
 	return set, nil
-}
-
-// parallel calls fn(i) for i in [0, n) on min(GOMAXPROCS, n) goroutines.
-// Callers make fn(i) depend on i only, so results do not depend on the
-// number of workers.
-func parallel(n int, fn func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }

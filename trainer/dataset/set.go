@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // Event is one input spike of a sample: unit Unit fires at time step Step.
@@ -198,4 +201,20 @@ func sortEvents(ev []Event) []Event {
 		return cmp.Compare(a.Unit, b.Unit)
 	})
 	return slices.Compact(ev)
+}
+
+// parallel calls fn(i) for i in [0, n) on min(GOMAXPROCS, n) goroutines.
+// Callers make fn(i) depend on i only, so results do not depend on the
+// number of workers.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
