@@ -411,3 +411,52 @@ func TestSteadyStateAllocations(t *testing.T) {
 		t.Errorf("%v allocations per 10 ticks in steady state, want 0", a)
 	}
 }
+
+func TestProbes(t *testing.T) {
+	cfg := Default()
+	p := randomProgram(cfg, 8, 3, 40)
+	all := runProgram(t, cfg, p, 2, 200)
+	s, err := Load(cfg, p, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := []NeuronRef{{0, 1}, {2, 39}, {1, 0}}
+	rec, err := s.RecordSpikes(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := s.TraceNeurons(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetInput(periodicInput{})
+	s.SetOutput(&collectOutput{})
+	if err := s.Run(context.Background(), 200); err != nil {
+		t.Fatal(err)
+	}
+	want := map[NeuronRef]bool{}
+	for _, r := range sel {
+		want[r] = true
+	}
+	var wantSpikes []Spike
+	for _, sp := range all.spikes {
+		if want[NeuronRef{sp.Core, sp.Neuron}] {
+			wantSpikes = append(wantSpikes, sp)
+		}
+	}
+	if !reflect.DeepEqual(rec.Spikes, wantSpikes) || len(wantSpikes) == 0 {
+		t.Errorf("selected spikes: got %d, want %d (the subset of the full record)", len(rec.Spikes), len(wantSpikes))
+	}
+	if len(tr.V) != 200 {
+		t.Fatalf("trace has %d ticks, want 200", len(tr.V))
+	}
+	for j, r := range sel {
+		st, _ := s.State(r)
+		if tr.V[199][j] != st.V || tr.U[199][j] != st.U {
+			t.Errorf("trace of %v after the last tick: v %d u %v, state v %d u %v", r, tr.V[199][j], tr.U[199][j], st.V, st.U)
+		}
+	}
+	if _, err := s.RecordSpikes([]NeuronRef{{9, 0}}); !errors.Is(err, ErrNoSuchNeuron) {
+		t.Errorf("probe on a missing core: %v, want ErrNoSuchNeuron", err)
+	}
+}

@@ -84,7 +84,10 @@ func CUBANetwork(p CUBAParams, cfg *chip.Config) (*firmware.Network, error) {
 	if exp > n.BiasExpMax {
 		return nil, fmt.Errorf("bench: bias %.0f does not fit %d bits ≪ %d", bias, n.BiasBits, n.BiasExpMax)
 	}
-	refr := int(math.Round(p.RefractoryMS / p.DtMS))
+	// Brian integrates again k = round(refractory/dt) steps after a spike
+	// (timestep(t − lastspike, dt) ≥ timestep(refractory, dt)); aerie's
+	// counter holds v for the ticks after the spike, so it is k − 1.
+	refr := int(math.Round(p.RefractoryMS/p.DtMS)) - 1
 	if refr > 1<<n.RefractoryBits-1 {
 		return nil, fmt.Errorf("bench: refractory period %d ticks does not fit %d bits", refr, n.RefractoryBits)
 	}

@@ -26,7 +26,9 @@
 // jumps exactly: w_e = 45, w_i = −250 (−9/1.62 = −250/45), and the unit is
 // fixed by w_e: one mV is 64·45·4096/(dv·1.62) ≈ 364,089 units, so the
 // threshold is vth = 56,889 (≪ 6) and the bias (11 mV·dv/4096) is
-// 2,444 ≪ 3. Truncating decays bias small states toward zero by at most one
+// 2,444 ≪ 3. The refractory counter is 49: Brian integrates again
+// round(5 ms / dt) = 50 steps after a spike, and aerie's counter holds the
+// membrane for the ticks in between. Truncating decays bias small states toward zero by at most one
 // unit per tick, 3·10⁻⁶ mV: negligible at this scale, which is why the
 // truncation that Loihi uses does not move CUBA's statistics (a coarser
 // scale would: the same truncation at 16-bit states shortens effective time
