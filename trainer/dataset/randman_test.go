@@ -234,3 +234,45 @@ func BenchmarkRandman(b *testing.B) {
 		})
 	}
 }
+
+// TestRandmanLearnable: spike times carry the class. A 1-nearest-neighbour
+// classifier on the step vectors, fitted on 80 % and tested on 20 %, must do
+// far better than chance (a D = 1 manifold is a curve, densely sampled); it
+// would not if labels and samples came apart.
+func TestRandmanLearnable(t *testing.T) {
+	cfg := smallRandman()
+	cfg.Classes, cfg.SamplesPerClass = 5, 200
+	parts := mustRandman(t, cfg).Split(0.8, 0.2)
+	vec := func(s Sample) []float64 {
+		v := make([]float64, cfg.Units)
+		for _, e := range s.Events {
+			v[e.Unit] = float64(e.Step)
+		}
+		return v
+	}
+	train := make([][]float64, len(parts[0].Samples))
+	for i, s := range parts[0].Samples {
+		train[i] = vec(s)
+	}
+	correct := 0
+	for _, s := range parts[1].Samples {
+		v, best, bestD := vec(s), -1, math.Inf(1)
+		for i, w := range train {
+			d := 0.0
+			for u := range v {
+				d += (v[u] - w[u]) * (v[u] - w[u])
+			}
+			if d < bestD {
+				best, bestD = parts[0].Samples[i].Label, d
+			}
+		}
+		if best == s.Label {
+			correct++
+		}
+	}
+	acc := float64(correct) / float64(len(parts[1].Samples))
+	t.Logf("1-NN accuracy %.2f (chance %.2f)", acc, 1/float64(cfg.Classes))
+	if acc < 0.6 {
+		t.Errorf("1-NN accuracy %.2f, want ≥ 0.6 (chance %.2f)", acc, 1/float64(cfg.Classes))
+	}
+}
