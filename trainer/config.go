@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -28,7 +29,9 @@ type Config struct {
 
 // TaskConfig names the data set and how to split it.
 type TaskConfig struct {
-	// Dataset is "randman" or "mnist".
+	// Dataset is "randman", "mnist" or "events" (a directory of AER
+	// recordings in any format package aer reads, with a labels CSV of
+	// "file,label" lines; see dataset.LoadEvents).
 	Dataset string  `toml:"dataset"`
 	DT      float64 `toml:"dt"`    // seconds per step, default 0.002
 	Steps   int     `toml:"steps"` // time steps per sample
@@ -56,6 +59,14 @@ type TaskConfig struct {
 	Tau       float64 `toml:"tau"`
 	Threshold float64 `toml:"threshold"`
 	MaxRate   float64 `toml:"max_rate"`
+
+	// events (dir is shared with mnist)
+	Labels     string `toml:"labels"`      // labels CSV of the training set, relative to dir unless absolute
+	TestLabels string `toml:"test_labels"` // optional labels CSV of a separate test set; then split is one validation fraction
+	TickUS     int64  `toml:"tick_us"`     // µs per step for files timed in µs (default 1000)
+	Map        string `toml:"map"`         // address → unit: channel (default), xy, xyp
+	Width      int    `toml:"width"`       // sensor width for xy and xyp
+	AlignFirst bool   `toml:"align_first"` // start every recording at step 0
 }
 
 // NetworkConfig is the architecture.
@@ -220,12 +231,17 @@ func (c *Config) Data() (train, val, test *dataset.Set, err error) {
 		if len(val.Samples) == 0 {
 			val = nil
 		}
+	case "events":
+		train, val, test, err = c.eventsData()
+		if err != nil {
+			return nil, nil, nil, err
+		}
 	case "":
-		return nil, nil, nil, errors.New("trainer: task.dataset is missing (randman or mnist)")
+		return nil, nil, nil, errors.New("trainer: task.dataset is missing (randman, mnist or events)")
 	default:
-		return nil, nil, nil, fmt.Errorf("trainer: unknown task.dataset %q (want randman or mnist)", t.Dataset)
+		return nil, nil, nil, fmt.Errorf("trainer: unknown task.dataset %q (want randman, mnist or events)", t.Dataset)
 	}
-	if t.Limit > 0 && t.Dataset == "randman" && len(train.Samples) > t.Limit {
+	if t.Limit > 0 && t.Dataset != "mnist" && len(train.Samples) > t.Limit {
 		train = train.Subset(t.Limit)
 	}
 	for _, s := range []*dataset.Set{train, val, test} {
@@ -284,4 +300,64 @@ func (c *Config) TrainConfig() (TrainConfig, error) {
 	}
 	tc.Opt.Defaults()
 	return tc, tc.Opt.Validate()
+}
+
+// eventsData loads a labelled set of AER recordings (and a separate test
+// set when task.test_labels is given) and splits it.
+func (c *Config) eventsData() (train, val, test *dataset.Set, err error) {
+	t := &c.Task
+	if t.Labels == "" {
+		return nil, nil, nil, errors.New("trainer: task.labels is missing (the labels CSV of the events data set)")
+	}
+	path := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || t.Dir == "" {
+			return p
+		}
+		return filepath.Join(t.Dir, p)
+	}
+	ec := dataset.EventsConfig{Steps: t.Steps, TickUS: t.TickUS, Units: t.Units, Map: t.Map, Width: t.Width,
+		AlignFirst: t.AlignFirst, Seed: t.Seed}
+	if ec.Seed == 0 {
+		ec.Seed = 1 // shuffle before splitting: labels files are often sorted by class
+	}
+	set, err := dataset.LoadEvents(t.Dir, path(t.Labels), ec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if t.TestLabels == "" {
+		fr := t.Split
+		if len(fr) == 0 {
+			fr = []float64{0.8, 0.1, 0.1}
+		}
+		if len(fr) != 3 || fr[0] <= 0 || fr[1] < 0 || fr[2] <= 0 || fr[0]+fr[1]+fr[2] > 1+1e-9 {
+			return nil, nil, nil, fmt.Errorf("trainer: task.split must be three fractions (train, validation, test); got %v", fr)
+		}
+		p := set.Split(fr...)
+		train, val, test = p[0], p[1], p[2]
+	} else {
+		ec.Steps, ec.Units = set.Steps, set.Units
+		if test, err = dataset.LoadEvents(t.Dir, path(t.TestLabels), ec); err != nil {
+			return nil, nil, nil, err
+		}
+		cl := max(set.Classes, test.Classes)
+		set.Classes, test.Classes = cl, cl
+		vf := 0.1
+		if len(t.Split) == 1 {
+			vf = t.Split[0]
+		} else if len(t.Split) > 1 {
+			return nil, nil, nil, fmt.Errorf("trainer: with task.test_labels, task.split is one validation fraction, got %v", t.Split)
+		}
+		if !(vf >= 0 && vf < 1) {
+			return nil, nil, nil, fmt.Errorf("trainer: task.split validation fraction %v outside [0, 1)", vf)
+		}
+		p := set.Split(1-vf, vf)
+		train, val = p[0], p[1]
+	}
+	if len(train.Samples) == 0 || len(test.Samples) == 0 {
+		return nil, nil, nil, fmt.Errorf("trainer: events data set too small to split (%d samples)", len(set.Samples))
+	}
+	if len(val.Samples) == 0 {
+		val = nil
+	}
+	return train, val, test, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -278,7 +279,7 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
-	for _, p := range []string{"randman_stochastic", "randman_deterministic", "mnist_stochastic", "mnist_deterministic"} {
+	for _, p := range []string{"randman_stochastic", "randman_deterministic", "mnist_stochastic", "mnist_deterministic", "paper_randman_stochastic", "paper_randman_deterministic", "events_nmnist"} {
 		c, err := LoadConfig(filepath.Join("..", "examples", "train", p+".toml"))
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
@@ -292,3 +293,44 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsTask trains on a labelled directory of AER files: class 0 fires
+// unit 0 before unit 1, class 1 the reverse.
+func TestEventsTask(t *testing.T) {
+	dir := t.TempDir()
+	var labels strings.Builder
+	for i := 0; i < 60; i++ {
+		c := i % 2
+		a, b := 2+i%3, 12+i%5
+		if c == 1 {
+			a, b = b, a
+		}
+		name := filepath.Join(dir, "s"+strings.Repeat("x", i%4)+string(rune('a'+i%26))+string(rune('a'+i/26))+".csv")
+		csv := "tick,port,channel,payload\n" + itoa(a) + ",0,0,0\n" + itoa(b) + ",0,1,0\n"
+		if err := os.WriteFile(name, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		labels.WriteString(filepath.Base(name) + "," + itoa(c) + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "labels.csv"), []byte(labels.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig("ev.toml", "[task]\ndataset = \"events\"\ndir = \""+filepath.ToSlash(dir)+"\"\nlabels = \"labels.csv\"\nsteps = 20\nunits = 2\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, test, err := cfg.Data()
+	if err != nil {
+		t.Fatalf("events data: %v", err)
+	}
+	if train.Units != 2 || train.Steps != 20 || train.Classes != 2 || len(train.Samples)+len(val.Samples)+len(test.Samples) != 60 {
+		t.Fatalf("got units %d steps %d classes %d, %d+%d+%d samples", train.Units, train.Steps, train.Classes,
+			len(train.Samples), len(val.Samples), len(test.Samples))
+	}
+	cfg.Task.Labels = "missing.csv"
+	if _, _, _, err := cfg.Data(); err == nil || !strings.Contains(err.Error(), "missing.csv") {
+		t.Errorf("missing labels file: got %v", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
