@@ -9,13 +9,17 @@ import (
 	"time"
 )
 
-// reportEvents reports events per second and nanoseconds per event.
-func reportEvents(b *testing.B, perOp int) {
+// reportEvents reports events per second and nanoseconds per event, in
+// wall time and in process CPU time since cpu0 (see processCPU).
+func reportEvents(b *testing.B, perOp int, cpu0 time.Duration) {
 	b.Helper()
 	total := float64(b.N) * float64(perOp)
 	if s := b.Elapsed().Seconds(); s > 0 {
 		b.ReportMetric(total/s, "events/s")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/event")
+	}
+	if cpu := processCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/total, "cpu-ns/event")
 	}
 }
 
@@ -33,10 +37,11 @@ func BenchmarkDecodeNative(b *testing.B) {
 	dst := make([]Event, 0, NativeMaxEvents)
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		DecodeNative(pkt, dst)
 	}
-	reportEvents(b, len(evs))
+	reportEvents(b, len(evs), cpu0)
 }
 
 func BenchmarkEncodeNative(b *testing.B) {
@@ -44,10 +49,11 @@ func BenchmarkEncodeNative(b *testing.B) {
 	buf := make([]byte, 0, NativeMaxPacket)
 	b.SetBytes(int64(NativeHeaderLen + 8*len(evs)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		AppendNative(buf, 0, 1, evs)
 	}
-	reportEvents(b, len(evs))
+	reportEvents(b, len(evs), cpu0)
 }
 
 func BenchmarkDecodeEIEIO(b *testing.B) {
@@ -56,10 +62,11 @@ func BenchmarkDecodeEIEIO(b *testing.B) {
 	dst := make([]Event, 0, 256)
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		DecodeEIEIO(pkt, dst)
 	}
-	reportEvents(b, len(evs))
+	reportEvents(b, len(evs), cpu0)
 }
 
 func BenchmarkEncodeEIEIO(b *testing.B) {
@@ -67,10 +74,11 @@ func BenchmarkEncodeEIEIO(b *testing.B) {
 	buf := make([]byte, 0, EIEIOMaxPacket)
 	b.SetBytes(254)
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		AppendEIEIO(buf, EIEIOHeader{Type: EIEIOKey32}, evs)
 	}
-	reportEvents(b, len(evs))
+	reportEvents(b, len(evs), cpu0)
 }
 
 // BenchmarkReadNativeFile reads a 1,000,000-event native file from memory.
@@ -84,6 +92,7 @@ func BenchmarkReadNativeFile(b *testing.B) {
 	dst := make([]Event, 8192)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		r, err := NewFileReader(bytes.NewReader(data))
 		if err != nil {
@@ -104,7 +113,7 @@ func BenchmarkReadNativeFile(b *testing.B) {
 			b.Fatalf("read %d events, want %d", got, n)
 		}
 	}
-	reportEvents(b, n)
+	reportEvents(b, n, cpu0)
 }
 
 // BenchmarkUDPLoopback sends native packets over 127.0.0.1 from one

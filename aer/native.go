@@ -93,29 +93,38 @@ func DecodeNative(b []byte, dst []Event) (NativeHeader, []Event, error) {
 	dst = growEvents(dst, n)
 	out := dst[len(dst) : len(dst)+n]
 	body := b[NativeHeaderLen:]
-	base, port := h.Base, h.Port
 	if h.Flags&NativeFlagPayload == 0 {
-		body = body[:n*8]
-		for i := range out {
-			// One 64-bit load per event: dt in the low half, channel in
-			// the high half (little-endian).
-			v := binary.LittleEndian.Uint64(body[i*8:])
-			out[i] = Event{Time: base + int64(uint32(v)), Channel: uint32(v >> 32), Port: port}
-		}
+		decodeNative8(out, body, h.Base, h.Port)
 	} else {
-		body = body[:n*12]
-		for i := range out {
-			e := body[i*12 : i*12+12]
-			v := binary.LittleEndian.Uint64(e)
-			out[i] = Event{
-				Time:    base + int64(uint32(v)),
-				Channel: uint32(v >> 32),
-				Payload: binary.LittleEndian.Uint32(e[8:]),
-				Port:    port,
-			}
-		}
+		decodeNative12(out, body, h.Base, h.Port)
 	}
 	return h, dst[:len(dst)+n], nil
+}
+
+// decodeNative8 decodes 8-byte events. The loops live in small functions so
+// that their few variables stay in registers; the length test up front lets
+// the compiler drop the bounds checks.
+func decodeNative8(out []Event, body []byte, base int64, port uint16) {
+	for i := range out {
+		if len(body) < 8 {
+			return
+		}
+		// One 64-bit load: dt in the low half, channel in the high half.
+		v := binary.LittleEndian.Uint64(body)
+		body = body[8:]
+		out[i] = Event{Time: base + int64(uint32(v)), Channel: uint32(v >> 32), Port: port}
+	}
+}
+
+func decodeNative12(out []Event, body []byte, base int64, port uint16) {
+	for i := range out {
+		if len(body) < 12 {
+			return
+		}
+		v := binary.LittleEndian.Uint64(body)
+		out[i] = Event{Time: base + int64(uint32(v)), Channel: uint32(v >> 32), Payload: binary.LittleEndian.Uint32(body[8:]), Port: port}
+		body = body[12:]
+	}
 }
 
 // growEvents makes sure dst has room for n more events.
