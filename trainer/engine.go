@@ -132,15 +132,14 @@ type work[F Float] struct {
 	graded bool // test mode: spikes are the probabilities f(x), no sampling
 	ls     []layerState[F]
 	// readout
-	ru, rv  []F
-	out     []F // T×C readout membrane
-	gOut    []F // T×C
-	rga     []F // T×C
-	rgc     []F
-	rgu     []F
-	counts  []float64 // spikes per layer of the last sample
-	noise   bool
-	keyBase uint64
+	ru, rv []F
+	out    []F // T×C readout membrane
+	gOut   []F // T×C
+	rga    []F // T×C
+	rgc    []F
+	rgu    []F
+	counts []float64 // spikes per layer of the last sample
+	noise  bool
 }
 
 func newWork[F Float](s *Spec, p *netParams[F], T int) *work[F] {

@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Tensor is one named parameter array, row-major.
@@ -156,42 +157,30 @@ func (m *Model) Init(cfg InitConfig, seed uint64) {
 		nu = 5
 	}
 	rng := newNormal(seed)
-	lay := layout(s)
-	nin, rate := s.Inputs, nuIn
-	for i, ts := range lay {
+	for i, ts := range layout(s) {
 		t := &m.Params[i]
-		if ts.target == len(s.Hidden) {
-			std := (1 - decay(s.DT, s.Readout.TauMem)) / math.Sqrt(float64(ts.rows))
-			for j := range t.Data {
-				t.Data[j] = float32(std * rng.next())
+		var std float64
+		switch kind := ts.name[strings.IndexByte(ts.name, '.')+1]; {
+		case ts.target == len(s.Hidden): // readout
+			std = (1 - decay(s.DT, s.Readout.TauMem)) / math.Sqrt(float64(ts.rows))
+		case kind == 'b':
+			std = 0
+		default: // 'w' feed-forward (fan-in rows) or 'v' recurrent
+			h := &s.Hidden[ts.target]
+			rate, scale := nu, 1.0
+			if ts.target == 0 && kind == 'w' {
+				rate = nuIn
 			}
-			continue
-		}
-		h := &s.Hidden[ts.target]
-		if ts.target > 0 {
-			nin, rate = s.Hidden[ts.target-1].Size, nu
-		}
-		eps := pspEnergy(s.DT, h.TauMem, h.TauSyn)
-		switch ts.name[len(ts.name)-2] {
-		case '.': // bias ("h<l>.b")
-			clear(t.Data)
-			continue
-		}
-		kind := ts.name[len(ts.name)-2]
-		scale := 1.0
-		fan := nin
-		if h.Recurrent {
-			scale = 0.9
-			if kind == 'v' {
-				scale, fan = 0.1, h.Size
+			if h.Recurrent {
+				scale = 0.9
+				if kind == 'v' {
+					scale = 0.1
+				}
 			}
+			scale /= float64(h.synTypes())
+			eps := pspEnergy(s.DT, h.TauMem, h.TauSyn)
+			std = h.Theta * sigmaU * math.Sqrt(scale/(float64(ts.rows)*rate*eps))
 		}
-		scale /= float64(h.synTypes())
-		r := rate
-		if kind == 'v' {
-			r = nu
-		}
-		std := h.Theta * sigmaU * math.Sqrt(scale/(float64(fan)*r*eps))
 		for j := range t.Data {
 			t.Data[j] = float32(std * rng.next())
 		}

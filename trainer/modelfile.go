@@ -12,27 +12,8 @@ import (
 	"path/filepath"
 )
 
-// Model file format, version 1. Little-endian throughout.
-//
-//	+----------+---------+-----------+--------------------+---------+------------+----------+
-//	| magic    | version | header    | header             | tensors | tensor ... | CRC-32C  |
-//	| "AERIEMD"| u32 = 1 | len u32   | JSON (≤ 1 MiB)     | n u32   |            | u32      |
-//	| + 0x1A   |         |           |                    |         |            |          |
-//	+----------+---------+-----------+--------------------+---------+------------+----------+
-//	   8 bytes   4         4           len                  4                      4
-//
-//	tensor:
-//	+-----------+------+--------+--------+--------------------------+
-//	| name len  | name | rows   | cols   | rows·cols float32 values |
-//	| u16 ≤ 64  |      | u32    | u32    | row-major                |
-//	+-----------+------+--------+--------+--------------------------+
-//
-// The CRC-32C (Castagnoli) covers every byte before it. The header holds
-// the kind ("model" or "checkpoint"), the Spec, free metadata and, for
-// checkpoints, the training state. A model file's tensors are exactly the
-// model's parameters in layout order. A checkpoint adds the optimizer state
-// ("opt.0" … as 1×N rows over all parameters) and, once validation has
-// run, the best model so far ("best." + parameter name).
+// The model file format (version 1) is drawn and described in the package
+// doc.
 const (
 	fileMagic     = "AERIEMD\x1a"
 	fileVersion   = 1 // version 1: the layout above
