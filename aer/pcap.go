@@ -179,6 +179,9 @@ type PcapEvents struct {
 	First, Last time.Time
 	// Unknown counts UDP datagrams on ports without an AER format.
 	Unknown int64
+
+	started bool
+	unit    Unit
 }
 
 // NewPcapEvents returns a Reader of the events in the capture r.
@@ -190,9 +193,16 @@ func NewPcapEvents(r io.Reader) (*PcapEvents, error) {
 	return &PcapEvents{pr: pr, rx: map[WireFormat]*Receiver{}}, nil
 }
 
-// Unit is the unit of the native packets and jAER events: the capture
-// itself does not say (native packets carry a flag); µs is assumed.
-func (pe *PcapEvents) Unit() Unit { return Microsecond }
+// Unit is the time unit of the capture's events, judged from its first AER
+// datagram (which Unit reads ahead if nothing has been read yet): ticks for
+// native packets without the µs flag and for EIEIO (timesteps), µs
+// otherwise.
+func (pe *PcapEvents) Unit() Unit {
+	if !pe.started {
+		pe.fill()
+	}
+	return pe.unit
+}
 
 // Stats sums the receivers' counters.
 func (pe *PcapEvents) Stats() Stats {
@@ -245,10 +255,22 @@ func (pe *PcapEvents) Read(dst []Event) (int, error) {
 		if pe.err != nil {
 			break
 		}
+		pe.fill()
+	}
+	if n > 0 {
+		return n, nil
+	}
+	return 0, pe.err
+}
+
+// fill decodes the next AER datagram into buf (possibly no events), or
+// sets err.
+func (pe *PcapEvents) fill() {
+	for pe.err == nil {
 		d, err := pe.pr.Next()
 		if err != nil {
 			pe.err = err
-			break
+			return
 		}
 		wf, sdp, ok := wireOf(d.Layer)
 		if pe.Force != nil {
@@ -257,6 +279,12 @@ func (pe *PcapEvents) Read(dst []Event) (int, error) {
 		if !ok {
 			pe.Unknown++
 			continue
+		}
+		if !pe.started {
+			pe.started, pe.unit = true, Microsecond
+			if wf == WireEIEIO || wf == WireNative && len(d.Payload) > 3 && d.Payload[3]&NativeFlagMicroseconds == 0 {
+				pe.unit = Tick
+			}
 		}
 		if pe.First.IsZero() {
 			pe.First = d.Time
@@ -274,11 +302,8 @@ func (pe *PcapEvents) Read(dst []Event) (int, error) {
 		rx.pending, rx.head = rx.pending[:0], 0
 		rx.Handle(d.Payload, d.Src)
 		pe.buf, pe.head = append(pe.buf[:0], rx.pending...), 0
+		return
 	}
-	if n > 0 {
-		return n, nil
-	}
-	return 0, pe.err
 }
 
 // ReplayStats counts a replay.
