@@ -80,7 +80,7 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				c.deliverRow(uint32(i%400), uint64(i>>10))
+				c.deliverRow(c.axons[i%400], uint64(i>>10))
 			}
 			b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/event")

@@ -27,17 +27,20 @@ type core struct {
 	acc      []int32
 	slotMask uint64
 
-	// synapse memory: one 32-bit word per synapse, see packSynapse
-	axons []axonRow
+	// synapse memory: for each input axon a row, one header word
+	// (length << 8 | uint8(weight exponent)) and one 32-bit word per
+	// synapse (see packSynapse); axons[a] is the offset of axon a's header
+	axons []uint32
 	syn   []uint32
 	lowMask,
 	delayShift, delayMask uint32
 	weightShift uint32
 
 	// fan-out: outRef[outStart[i]:outStart[i+1]] for neuron i; each ref is
-	// dst core << axonBits | axon
+	// dst core << 32 | offset of the axon's row in the dst core's synapse
+	// memory, so delivery touches one cache line before the synapses
 	outStart []uint32
-	outRef   []uint32
+	outRef   []uint64
 
 	gens []loadedGen
 
@@ -62,11 +65,6 @@ type run struct {
 	lo, hi  int
 	profile int
 	kernel  *kernelConsts // non-nil: the vector kernel computes this run exactly
-}
-
-type axonRow struct {
-	start, end uint32
-	exp        int8
 }
 
 type loadedGen struct {
@@ -116,9 +114,10 @@ func packSynapse(low, delay uint32, weight int32, delayShift, weightShift uint32
 	return uint32(weight)<<weightShift | delay<<delayShift | low
 }
 
-func (c *core) deliverRow(ax uint32, t uint64) {
-	row := c.axons[ax]
-	syn := c.syn[row.start:row.end]
+func (c *core) deliverRow(off uint32, t uint64) {
+	h := c.syn[off]
+	exp := int8(h)
+	syn := c.syn[off+1 : off+1+h>>8]
 	acc := c.acc
 	mask := c.slotMask
 	kn := uint64(c.kn)
@@ -127,13 +126,13 @@ func (c *core) deliverRow(ax uint32, t uint64) {
 	c.cnt.Synops += uint64(len(syn))
 	if mask == 0 {
 		// one slot: every synapse has delay 0 (the common case)
-		if row.exp >= 0 {
-			e := uint(row.exp)
+		if exp >= 0 {
+			e := uint(exp)
 			for _, w := range syn {
 				acc[w&lowMask] += (int32(w) >> wShift) << e
 			}
 		} else {
-			e := uint(-row.exp)
+			e := uint(-exp)
 			for _, w := range syn {
 				acc[w&lowMask] += (int32(w) >> wShift) >> e
 			}
@@ -142,10 +141,10 @@ func (c *core) deliverRow(ax uint32, t uint64) {
 	}
 	for _, w := range syn {
 		wt := int32(w) >> wShift
-		if row.exp >= 0 {
-			wt <<= uint(row.exp)
+		if exp >= 0 {
+			wt <<= uint(exp)
 		} else {
-			wt >>= uint(-row.exp)
+			wt >>= uint(-exp)
 		}
 		slot := (t + uint64((w>>dShift)&dMask)) & mask
 		acc[slot*kn+uint64(w&lowMask)] += wt
@@ -328,8 +327,8 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
 	neuron = 4*len(c.v) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
-	synapse = 4*len(c.syn) + 12*len(c.axons)
-	fanout = 4 * len(c.outRef)
+	synapse = 4*len(c.syn) + 4*len(c.axons)
+	fanout = 8 * len(c.outRef)
 	return
 }
 

@@ -82,8 +82,10 @@
 // A synapse is one 32-bit word: signed weight mantissa at the top (so an
 // arithmetic shift extends its sign), then the delay, then the accumulator
 // index type·neurons + neuron. Validate rejects descriptions whose fields do
-// not fit 32 bits. Each input axon is a row (start, end, weight exponent) of
-// 12 bytes; fan-out entries are 32-bit (core << axon_bits | axon). The
+// not fit 32 bits. Each input axon's row starts with one header word
+// (length << 8 | weight exponent) followed by its synapses, and fan-out
+// entries are resolved at load time to (destination core, row offset), so
+// delivering a message touches the row's cache lines and nothing else. The
 // accumulator ring has the next power of two above the program's largest
 // delay + 1 slots, so a network without delays keeps one slot per type.
 // Neuron state and parameters take 32 bytes per neuron for the default chip

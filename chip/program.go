@@ -235,6 +235,9 @@ func (p *Program) Check(c *Config) error {
 				add(ci, fmt.Sprintf("axon %d weight exponent", a), int64(ax.WeightExp), fmt.Sprintf("%d…%d (synapse.weight_exp_min/max)", c.Synapse.WeightExpMin, c.Synapse.WeightExpMax))
 			}
 			syns += len(ax.Synapses)
+			if len(ax.Synapses) >= 1<<24 {
+				add(ci, fmt.Sprintf("axon %d synapses", a), int64(len(ax.Synapses)), "16777215 per axon row")
+			}
 			for j, s := range ax.Synapses {
 				switch {
 				case int(s.Neuron) >= len(cp.Neurons):

@@ -57,13 +57,15 @@ type Traffic struct {
 func (tr *Traffic) Cores() int { return len(tr.s.cores) }
 
 // Each calls fn for every message of the tick, in a fixed order (sending
-// core, then receiving worker, then emission order).
-func (tr *Traffic) Each(fn func(src, dst int, axon uint32)) {
+// core, then receiving worker, then emission order), with the sending and
+// receiving cores and the number of synapses the message will reach.
+func (tr *Traffic) Each(fn func(src, dst, synapses int)) {
 	ob := tr.s.outbox[tr.parity]
 	for src := range ob {
 		for _, msgs := range ob[src] {
 			for _, ref := range msgs {
-				fn(src, int(ref>>tr.s.axonBits), ref&tr.s.axonMask)
+				dst := int(ref >> 32)
+				fn(src, dst, int(tr.s.cores[dst].syn[uint32(ref)]>>8))
 			}
 		}
 	}
@@ -86,16 +88,15 @@ type System struct {
 	cores []*core
 	tick  uint64
 
-	axonBits uint
-	axonMask uint32
-	ic       Interconnect
+	ic Interconnect
 
 	workers int
 	owner   []int   // core → worker
 	owned   [][]int // worker → cores
-	// outbox[parity][src][worker]: messages (dst<<axonBits | axon) emitted
-	// by core src at a tick of that parity, for cores owned by worker.
-	outbox [2][][][]uint32
+	// outbox[parity][src][worker]: messages (dst << 32 | row offset)
+	// emitted by core src at a tick of that parity, for cores owned by
+	// worker.
+	outbox [2][][][]uint64
 
 	inputs  [][][]AxonRef // port → channel → axons
 	outputs []NeuronRef
@@ -128,14 +129,15 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	if s.ic == nil {
 		s.ic = Ideal{}
 	}
-	s.axonBits = log2ceil(cfg.Core.InputAxons)
-	s.axonMask = uint32(1)<<s.axonBits - 1
 	for i := range p.Cores {
 		c, err := s.loadCore(uint32(i), &p.Cores[i])
 		if err != nil {
 			return nil, err
 		}
 		s.cores = append(s.cores, c)
+	}
+	for i := range p.Cores {
+		s.linkFanout(s.cores[i], &p.Cores[i])
 	}
 	for _, in := range p.Inputs {
 		s.inputs = append(s.inputs, in.Channels)
@@ -162,9 +164,9 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	s.workers = w
 	s.partition()
 	for par := range s.outbox {
-		s.outbox[par] = make([][][]uint32, len(s.cores))
+		s.outbox[par] = make([][][]uint64, len(s.cores))
 		for src := range s.cores {
-			s.outbox[par][src] = make([][]uint32, w)
+			s.outbox[par][src] = make([][]uint64, w)
 		}
 	}
 	s.stats.Cores = make([]CoreStats, len(s.cores))
@@ -239,12 +241,13 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	for a := range cp.Axons {
 		total += len(cp.Axons[a].Synapses)
 	}
-	c.syn = make([]uint32, 0, total)
-	c.axons = make([]axonRow, len(cp.Axons))
+	c.syn = make([]uint32, 0, total+len(cp.Axons))
+	c.axons = make([]uint32, len(cp.Axons))
 	worst := make([]int64, types*n) // worst-case |input| per (type, neuron)
 	for a := range cp.Axons {
 		ax := &cp.Axons[a]
-		c.axons[a] = axonRow{start: uint32(len(c.syn)), exp: ax.WeightExp}
+		c.axons[a] = uint32(len(c.syn))
+		c.syn = append(c.syn, uint32(len(ax.Synapses))<<8|uint32(uint8(ax.WeightExp)))
 		for _, sy := range ax.Synapses {
 			low := uint32(sy.Type)*uint32(n) + sy.Neuron
 			c.syn = append(c.syn, packSynapse(low, uint32(sy.Delay), sy.Weight, c.delayShift, c.weightShift))
@@ -260,7 +263,6 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 			}
 			worst[low] += w
 		}
-		c.axons[a].end = uint32(len(c.syn))
 	}
 	for i, w := range worst {
 		if w > int64(dp.accMax) {
@@ -278,25 +280,30 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	c.slotMask = uint64(slots - 1)
 	c.acc = make([]int32, slots*c.kn)
 
-	// fan-out
-	c.outStart = make([]uint32, n+1)
+	return c, nil
+}
+
+// linkFanout resolves a core's output axons to (destination core, row
+// offset) once every core's synapse memory is laid out.
+func (s *System) linkFanout(c *core, cp *CoreProgram) {
+	ref := func(r AxonRef) uint64 { return uint64(r.Core)<<32 | uint64(s.cores[r.Core].axons[r.Axon]) }
+	c.outStart = make([]uint32, c.n+1)
 	for i := range cp.Neurons {
 		c.outStart[i] = uint32(len(c.outRef))
 		for _, r := range cp.Neurons[i].Out {
-			c.outRef = append(c.outRef, r.Core<<s.axonBits|r.Axon)
+			c.outRef = append(c.outRef, ref(r))
 		}
 	}
-	c.outStart[n] = uint32(len(c.outRef))
+	c.outStart[c.n] = uint32(len(c.outRef))
 	for g := range cp.Generators {
 		gen := &cp.Generators[g]
 		lg := loadedGen{prob: gen.Prob, period: gen.Period, phase: gen.Phase, outStart: uint32(len(c.outRef))}
 		for _, r := range gen.Out {
-			c.outRef = append(c.outRef, r.Core<<s.axonBits|r.Axon)
+			c.outRef = append(c.outRef, ref(r))
 		}
 		lg.outEnd = uint32(len(c.outRef))
 		c.gens = append(c.gens, lg)
 	}
-	return c, nil
 }
 
 // Config returns the chip description the system runs.
@@ -337,7 +344,7 @@ func (s *System) Run(ctx context.Context, n uint64) error {
 		}
 		return s.runErr
 	}
-	b := &barrier{n: int32(s.workers)}
+	b := newBarrier(s.workers)
 	var wg sync.WaitGroup
 	for w := 1; w < s.workers; w++ {
 		wg.Add(1)
@@ -374,7 +381,7 @@ func (s *System) phase(w int) {
 		ob := s.outbox[prev]
 		for src := range ob {
 			for _, ref := range ob[src][w] {
-				s.cores[ref>>s.axonBits].deliverRow(ref&s.axonMask, t)
+				s.cores[ref>>32].deliverRow(uint32(ref), t)
 			}
 		}
 	}
@@ -382,7 +389,7 @@ func (s *System) phase(w int) {
 	for _, ci := range s.owned[w] {
 		c := s.cores[ci]
 		for _, ax := range c.inbox {
-			c.deliverRow(ax, t)
+			c.deliverRow(c.axons[ax], t)
 		}
 		c.inbox = c.inbox[:0]
 		c.update(s.dp, s.seed, t)
@@ -391,7 +398,7 @@ func (s *System) phase(w int) {
 			out[i] = out[i][:0]
 		}
 		for _, f := range c.fired {
-			var refs []uint32
+			var refs []uint64
 			if f&(1<<31) != 0 {
 				g := &c.gens[f&^(1<<31)]
 				refs = c.outRef[g.outStart:g.outEnd]
@@ -399,7 +406,7 @@ func (s *System) phase(w int) {
 				refs = c.outRef[c.outStart[f]:c.outStart[f+1]]
 			}
 			for _, ref := range refs {
-				dw := s.owner[ref>>s.axonBits]
+				dw := s.owner[ref>>32]
 				out[dw] = append(out[dw], ref)
 			}
 			c.cnt.Messages += uint64(len(refs))
@@ -512,14 +519,29 @@ func (s *System) fetchInput(t uint64) error {
 	return nil
 }
 
-// barrier is a reusable spinning barrier for the workers of one Run. The
-// last worker to arrive runs the serial function before releasing the
-// others, so the between-ticks work needs no second barrier. Workers spin
-// briefly, then yield, so more workers than processors still progress.
+// barrier is a reusable barrier for the workers of one Run. The last worker
+// to arrive runs the serial function before releasing the others, so the
+// between-ticks work needs no second barrier. Waiters spin first (a tick is
+// microseconds), then yield, then sleep on a condition variable, so more
+// workers than processors, or a loaded machine, still progress without
+// burning the processor the late worker needs.
 type barrier struct {
 	n       int32
 	arrived atomic.Int32
 	gen     atomic.Uint32
+	mu      sync.Mutex
+	cond    sync.Cond
+}
+
+const (
+	barrierSpins  = 200 // busy checks before yielding
+	barrierYields = 50  // runtime.Gosched calls before sleeping
+)
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: int32(n)}
+	b.cond.L = &b.mu
+	return b
 }
 
 func (b *barrier) wait(serial func()) {
@@ -527,14 +549,25 @@ func (b *barrier) wait(serial func()) {
 	if b.arrived.Add(1) == b.n {
 		serial()
 		b.arrived.Store(0)
+		b.mu.Lock()
 		b.gen.Store(g + 1)
+		b.cond.Broadcast()
+		b.mu.Unlock()
 		return
 	}
-	for spins := 0; b.gen.Load() == g; spins++ {
-		if spins > 50 {
+	for i := 0; i < barrierSpins+barrierYields; i++ {
+		if b.gen.Load() != g {
+			return
+		}
+		if i >= barrierSpins {
 			runtime.Gosched()
 		}
 	}
+	b.mu.Lock()
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.mu.Unlock()
 }
 
 // ErrNoSuchNeuron is returned by probes given a neuron the program lacks.
