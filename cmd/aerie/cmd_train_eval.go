@@ -36,6 +36,7 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fanoTrials := fs.Int("fano-trials", 400, "trials of one test sample for the Fano factor (0 skips it)")
 	fanoWindow := fs.Int("fano-window", 10, "counting window of the Fano factor, steps")
 	seed := fs.Uint64("seed", 1, "noise seed")
+	spikes := fs.String("spikes", "model", "spike function: model (as trained), stochastic or deterministic (the reference's test_acc_other)")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per CPU)")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
@@ -51,6 +52,13 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	m, meta, err := trainer.ReadModel(pos[0])
 	if err != nil {
 		return err
+	}
+	switch *spikes {
+	case "model":
+	case "stochastic", "deterministic":
+		m.Spec.Stochastic = *spikes == "stochastic"
+	default:
+		return usagef("train eval: --spikes must be model, stochastic or deterministic")
 	}
 	var cfg *trainer.Config
 	switch {
