@@ -92,7 +92,7 @@ func (s *System) Memory() Memory {
 		nb, sb, fb := c.memoryBytes()
 		m.Neurons += c.n
 		m.NeuronBytes += nb
-		m.Synapses += len(c.syn)
+		m.Synapses += len(c.syn) - len(c.axons) // less the row headers
 		m.SynapseBytes += sb
 		m.FanoutEntries += len(c.outRef)
 		m.FanoutBytes += fb
