@@ -141,7 +141,8 @@ type FileReader struct {
 	off     int64 // file offset of the next record
 	pktOff  int64 // file offset of the last packet read
 	rec     []byte
-	pending []Event
+	pending []Event // events decoded but not yet returned (a window of pendBuf)
+	pendBuf []Event
 	err     error
 	// Packets is the number of records read so far.
 	Packets int64
@@ -164,7 +165,7 @@ func NewFileReader(r io.Reader) (*FileReader, error) {
 		return nil, corrupt("file", 10, "unknown time unit %d", h[10])
 	}
 	return &FileReader{r: br, unit: Unit(h[10]), off: fileHeaderLen,
-		rec: make([]byte, NativeMaxPacket+4), pending: make([]Event, 0, NativeMaxEvents)}, nil
+		rec: make([]byte, NativeMaxPacket+4), pendBuf: make([]Event, 0, NativeMaxEvents)}, nil
 }
 
 // Unit is the time unit written in the header.
@@ -198,7 +199,7 @@ func (fr *FileReader) Read(dst []Event) (int, error) {
 			}
 			n += len(out)
 		} else {
-			_, fr.pending, err = DecodeNative(pkt, fr.pending[:0])
+			_, fr.pending, err = DecodeNative(pkt, fr.pendBuf[:0])
 			if err != nil {
 				fr.err = fr.wrap(err)
 				fr.pending = fr.pending[:0]
