@@ -27,7 +27,7 @@ import (
 const (
 	aedat4Version = "#!AER-DAT4.0\r\n"
 	// aedat4MaxPacket caps a packet's compressed and decompressed sizes.
-	aedat4MaxPacket = 1 << 27
+	aedat4MaxPacket = 1 << 25
 )
 
 // AEDAT4Reader reads the event streams of an AEDAT 4.0 file.

@@ -152,6 +152,31 @@ func TestAEDAT3Bytes(t *testing.T) {
 	}
 }
 
+// TestAEDAT2Bytes checks the events of an AEDAT 2.0 file byte by byte
+// against jAER's layout (reference formats.md §3): big-endian int32 address
+// and int32 µs timestamp. DVS128: polarity bit 0, x bits 7..1, y bits 14..8,
+// so x=3, y=4, on is 4<<8 | 3<<1 | 1 = 0x0407.
+func TestAEDAT2Bytes(t *testing.T) {
+	b := writeAll(t, FormatAEDAT2, Microsecond, WriteOptions{AEDAT2Layout: AEDAT2DVS128}, []Event{{Time: 1000, Channel: XY(3, 4), Payload: 1}})
+	if !bytes.HasPrefix(b, []byte("#!AER-DAT2.0\r\n")) {
+		t.Errorf("header: %q", b[:20])
+	}
+	if got, want := b[len(b)-8:], unhex(t, "00000407 000003e8"); !bytes.Equal(got, want) {
+		t.Errorf("event: got % x, want % x", got, want)
+	}
+	// DAVIS: y bits 30..22, x bits 21..12, polarity bit 11; APS/IMU events
+	// (bit 31 set) are skipped.
+	davis := append([]byte("#!AER-DAT2.0\r\n"), unhex(t, "01403800 00000005  80000000 00000006")...) // y=5, x=3, on
+	r, err := NewAEDAT2Reader(bytes.NewReader(davis), AEDAT2DAVIS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadAll(r, 0)
+	if want := []Event{{Time: 5, Channel: XY(3, 5), Payload: 1}}; err != nil || !reflect.DeepEqual(got, want) || r.Skipped != 1 {
+		t.Errorf("davis: got %v %v (skipped %d), want %v", got, err, r.Skipped, want)
+	}
+}
+
 // TestNMNIST decodes records written by hand from the N-MNIST layout:
 // (x 3, y 4, on, t 0x010203) then an overflow record (y 240) then (x 1,
 // y 2, off, t 5), which gets 2¹³ added.

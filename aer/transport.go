@@ -59,7 +59,8 @@ type SenderConfig struct {
 	// DefaultWriteBuf, negative leaves the system default.
 	WriteBuffer int
 	// EIEIO is the header template of EIEIO packets (Count is ignored);
-	// the zero value sends 32-bit keys. With Timestamp and
+	// mind that its zero value is type 0, 16-bit keys: set Type to
+	// EIEIOKey32 for full keys. With Timestamp and
 	// HasPayloadPrefix set, each packet holds events of one Time, sent as
 	// the payload prefix (the live packet gatherer's form).
 	EIEIO EIEIOHeader

@@ -84,6 +84,8 @@ func TestUDPRoundTrip(t *testing.T) {
 		{WireEIEIO, SenderConfig{EIEIO: EIEIOHeader{Type: EIEIOKey32Payload32}}, func(e Event) Event { e.Time = 0; return e }},
 		{WireEIEIO, SenderConfig{EIEIO: EIEIOHeader{Type: EIEIOKey32, HasPayloadPrefix: true, Timestamp: true}},
 			func(e Event) Event { e.Payload = 0; return e }},
+		{WireEIEIO, SenderConfig{EIEIO: EIEIOHeader{Type: EIEIOKey32}, SDP: &SDPHeader{Flags: 7, DestPort: 1, DestCPU: 5, DestX: 1, DestY: 2}},
+			func(e Event) Event { e.Time, e.Payload = 0, 0; return e }},
 		{WireJAER, SenderConfig{}, func(e Event) Event { e.Payload = 0; return e }},
 		{WireSPIF, SenderConfig{SPIFTime: true}, func(e Event) Event { return e }},
 	}
@@ -96,7 +98,7 @@ func TestUDPRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := NewReceiver(rx, ReceiverConfig{Format: tc.format})
+			r, _ := NewReceiver(rx, ReceiverConfig{Format: tc.format, SDP: tc.cfg.SDP != nil})
 			if _, err := s.Write(evs); err != nil {
 				t.Fatal(err)
 			}
