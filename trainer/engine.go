@@ -354,7 +354,11 @@ func (w *work[F]) forwardLayer(l int, ev []dataset.Event, key uint64) {
 				} else {
 					psi[i] = F(fn.psi(x))
 				}
-				spike = uniform(key, t, i) < pr
+				if fn.fast { // float32 engines draw 24 bits, as stepFast does
+					spike = float64(uniform32(key, t, i)) < pr
+				} else {
+					spike = uniform(key, t, i) < pr
+				}
 			default:
 				psi[i] = F(fn.psi(x))
 				spike = x > 0
