@@ -91,8 +91,10 @@ type Sender struct {
 	seq   map[uint16]uint32 // native: next sequence number per port
 	jseq  uint32
 	start time.Time
-	stats SenderStats
-	ports []uint16 // native ports used, for the closing heartbeats
+	// batchEvents counts the events sent before the first queued datagram.
+	batchEvents uint64
+	stats       SenderStats
+	ports       []uint16 // native ports used, for the closing heartbeats
 }
 
 // NewSender returns a sender of datagrams to dst through conn, which should
@@ -134,6 +136,13 @@ func (s *Sender) Stats() SenderStats { return s.stats }
 func (s *Sender) Write(evs []Event) (int, error) {
 	done := 0
 	for len(evs) > 0 {
+		if s.cfg.Rate > 0 && s.nmsg > 0 && float64(s.stats.Events-s.batchEvents)/s.cfg.Rate > maxBatchSpan {
+			// Paced: a batch spans at most maxBatchSpan of the rate, so
+			// that slow streams do not wait for a full batch.
+			if err := s.flushBatch(); err != nil {
+				return done, err
+			}
+		}
 		n, err := s.encode(evs)
 		if err != nil {
 			return done, err
@@ -210,8 +219,10 @@ func (s *Sender) flushBatch() error {
 		if s.start.IsZero() {
 			s.start = time.Now()
 		}
-		// The events queued now may leave at start + events/rate.
-		due := s.start.Add(time.Duration(float64(s.stats.Events) / s.cfg.Rate * float64(time.Second)))
+		// The batch leaves when its first event is due: start +
+		// (events sent before it)/rate; the rest of the batch is at most
+		// maxBatchSpan early.
+		due := s.start.Add(time.Duration(float64(s.batchEvents) / s.cfg.Rate * float64(time.Second)))
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
@@ -243,8 +254,13 @@ func (s *Sender) flushBatch() error {
 		s.stats.Packets += uint64(k)
 	}
 	s.nmsg = 0
+	s.batchEvents = s.stats.Events
 	return nil
 }
+
+// maxBatchSpan is the longest stretch of a paced stream (in seconds) that
+// one batch of datagrams may cover.
+const maxBatchSpan = 0.001
 
 func isNoBuffer(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no buffer space")
@@ -345,9 +361,12 @@ func NewReceiver(conn net.PacketConn, cfg ReceiverConfig) (*Receiver, error) {
 		}
 		r.pc = ipv4.NewPacketConn(uc)
 	}
-	size := 2048
-	if cfg.Format == WireJAER {
-		size = 1 << 16
+	// Buffers are larger than any valid datagram of the format, so that a
+	// datagram the kernel would truncate to the buffer is still seen as
+	// too long (and counted as malformed) instead of decoding a prefix.
+	size := 4096 // native ≤ 1472, EIEIO ≤ 2048 (+ SDP)
+	if cfg.Format == WireJAER || cfg.Format == WireSPIF {
+		size = 1 << 16 // jAER ≤ 63,000; SPIF has no limit of its own
 	}
 	r.msgs = make([]ipv4.Message, cfg.Batch)
 	for i := range r.msgs {

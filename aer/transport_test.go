@@ -154,7 +154,7 @@ func TestUDPFloodAccounting(t *testing.T) {
 	done := make(chan []Event)
 	go func() { done <- receiveAll(t, rx, r, 500*time.Millisecond) }()
 	time.Sleep(20 * time.Millisecond)
-	s.cfg.Rate, s.start, s.stats.Events = 1e6, time.Time{}, 0
+	s.cfg.Rate, s.start, s.stats.Events, s.batchEvents = 1e6, time.Time{}, 0, 0
 	for range 50 {
 		s.Write(evs)
 		s.Flush()
@@ -186,5 +186,28 @@ func TestReceiverSurvivesGarbage(t *testing.T) {
 	}
 	if !errors.Is(r.LastMalformed, ErrCorrupt) {
 		t.Errorf("last error %v", r.LastMalformed)
+	}
+}
+
+// TestSenderPacing checks that a slow paced stream is spread out in time
+// rather than held for a full batch: 400 events at 10,000 events/s take at
+// least 30 ms (a lower bound only: a loaded machine may be slower) and
+// leave in many small batches.
+func TestSenderPacing(t *testing.T) {
+	rx, tx := loopback(t)
+	s, _ := NewSender(tx, rx.LocalAddr(), SenderConfig{Rate: 1e4})
+	evs := make([]Event, 400)
+	start := time.Now()
+	for i := range evs {
+		if _, err := s.Write(evs[i : i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Flush()
+	if el := time.Since(start); el < 30*time.Millisecond {
+		t.Errorf("400 events at 10^4/s took %v, want ≥ 30ms", el)
+	}
+	if st := s.Stats(); st.Packets < 30 {
+		t.Errorf("sent %d datagrams, want ≥ 30 (1 ms of events each)", st.Packets)
 	}
 }
