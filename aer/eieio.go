@@ -206,16 +206,14 @@ func DecodeEIEIO(b []byte, dst []Event) (EIEIOHeader, []Event, error) {
 	}
 	switch h.Type {
 	case EIEIOKey32:
-		body = body[:n*4]
+		var t int64
+		var p uint32
 		if h.Timestamp {
-			for i := range out {
-				out[i] = Event{Time: int64(pp), Channel: binary.LittleEndian.Uint32(body[i*4:]) | kor}
-			}
+			t = int64(pp)
 		} else {
-			for i := range out {
-				out[i] = Event{Channel: binary.LittleEndian.Uint32(body[i*4:]) | kor, Payload: pp}
-			}
+			p = pp
 		}
+		decodeKeys32(out, body, kor, t, p)
 	case EIEIOKey32Payload32:
 		body = body[:n*8]
 		for i := range out {
@@ -252,6 +250,18 @@ func DecodeEIEIO(b []byte, dst []Event) (EIEIOHeader, []Event, error) {
 		}
 	}
 	return h, dst[:len(dst)+n], nil
+}
+
+// decodeKeys32 decodes 32-bit keys; like decodeNative8 it is a small
+// function so that the loop runs in registers without bounds checks.
+func decodeKeys32(out []Event, body []byte, kor uint32, t int64, p uint32) {
+	for i := range out {
+		if len(body) < 4 {
+			return
+		}
+		out[i] = Event{Time: t, Channel: binary.LittleEndian.Uint32(body) | kor, Payload: p}
+		body = body[4:]
+	}
 }
 
 // AppendEIEIO appends one EIEIO data packet with header h (whose Count is
