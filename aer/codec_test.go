@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // unhex decodes a hex string with optional spaces; it fails the test on bad input.
@@ -282,5 +283,12 @@ func TestDecodeZeroAlloc(t *testing.T) {
 		if got := testing.AllocsPerRun(100, tc.f); got != 0 {
 			t.Errorf("%s: got %v allocs, want 0", tc.name, got)
 		}
+	}
+}
+
+// TestEventSize guards the documented 24-byte layout of Event (doc.go).
+func TestEventSize(t *testing.T) {
+	if got := unsafe.Sizeof(Event{}); got != 24 {
+		t.Errorf("Event is %d bytes, want 24", got)
 	}
 }

@@ -180,3 +180,20 @@ func TestReplayPcap(t *testing.T) {
 		t.Errorf("replayed: %v", m)
 	}
 }
+
+// TestRecordInterrupt cancels the context, as SIGINT does in main, and
+// expects a clean stop with a valid file.
+func TestRecordInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "int.aedat")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	var o, e bytes.Buffer
+	code := run(ctx, []string{"record", "--listen", freePort(t), "--out", out, "--json"}, &o, &e)
+	if code != 0 || !strings.Contains(o.String(), `"stop": "interrupt"`) {
+		t.Fatalf("exit %d: %s %s", code, o.String(), e.String())
+	}
+	if m := inspectJSON(t, out); m["events"] != 0.0 || m["format"] != "aedat3" {
+		t.Errorf("after interrupt: %v", m)
+	}
+}
