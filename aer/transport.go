@@ -69,6 +69,9 @@ type SenderConfig struct {
 	// SDP wraps each EIEIO packet for injection through a board's
 	// Ethernet chip (port 17893) to this destination core.
 	SDP *SDPHeader
+	// JAERNoSeq leaves out jAER's sequence number (its "sequence number"
+	// option off).
+	JAERNoSeq bool
 }
 
 // SenderStats counts what a Sender sent.
@@ -94,7 +97,32 @@ type Sender struct {
 	// batchEvents counts the events sent before the first queued datagram.
 	batchEvents uint64
 	stats       SenderStats
-	ports       []uint16 // native ports used, for the closing heartbeats
+	ports       []uint16       // native ports used, for the closing heartbeats
+	own         net.PacketConn // closed by Close if DialUDP opened it
+}
+
+// DialUDP opens a UDP socket and returns a Sender to the address to
+// ("host:port"); Close then also closes the socket.
+func DialUDP(to string, cfg SenderConfig) (*Sender, error) {
+	dst, err := net.ResolveUDPAddr("udp", to)
+	if err != nil {
+		return nil, fmt.Errorf("aer: %w", err)
+	}
+	network := "udp4"
+	if dst.IP != nil && dst.IP.To4() == nil {
+		network = "udp6"
+	}
+	conn, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return nil, fmt.Errorf("aer: %w", err)
+	}
+	s, err := NewSender(conn, dst, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.own = conn
+	return s, nil
 }
 
 // NewSender returns a sender of datagrams to dst through conn, which should
@@ -189,7 +217,7 @@ func (s *Sender) encode(evs []Event) (int, error) {
 		b, n = AppendEIEIO(b, h, lim)
 	case WireJAER:
 		n = min(len(evs), (NativeMaxPacket-4)/8)
-		b = AppendJAER(b, true, s.jseq, evs[:n])
+		b = AppendJAER(b, !s.cfg.JAERNoSeq, s.jseq, evs[:n])
 		s.jseq++
 	case WireSPIF:
 		per := SPIFMaxPacket / 4
@@ -271,8 +299,12 @@ func (s *Sender) Flush() error { return s.flushBatch() }
 
 // Close flushes and, for native streams, sends one empty packet per port
 // (a heartbeat carrying the next sequence number) so that the receiver can
-// count a loss at the end of the stream. It does not close the connection.
+// count a loss at the end of the stream. It closes the connection only if
+// DialUDP opened it.
 func (s *Sender) Close() error {
+	if s.own != nil {
+		defer s.own.Close()
+	}
 	if err := s.flushBatch(); err != nil {
 		return err
 	}
@@ -306,6 +338,9 @@ type ReceiverConfig struct {
 	ReadBuffer int
 	// SDP expects EIEIO packets wrapped in SDP (traffic to port 17893).
 	SDP bool
+	// JAERNoSeq expects jAER datagrams without sequence numbers (then
+	// loss cannot be counted).
+	JAERNoSeq bool
 	// Tap, if set, sees every datagram before decoding (for capture).
 	// b is only valid during the call.
 	Tap func(b []byte, from net.Addr)
@@ -343,6 +378,37 @@ type Receiver struct {
 	lastErr  error
 	// LastMalformed is the most recent decode error, for diagnostics.
 	LastMalformed error
+}
+
+// ListenUDP opens a UDP socket on addr ("host:port"; port 0 picks one) and
+// returns a Receiver on it; Close closes the socket.
+func ListenUDP(addr string, cfg ReceiverConfig) (*Receiver, error) {
+	laddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("aer: %w", err)
+	}
+	conn, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return nil, fmt.Errorf("aer: %w", err)
+	}
+	r, err := NewReceiver(conn, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Conn is the receiver's connection: set read deadlines on it to bound a
+// blocked Read, and find its local address.
+func (r *Receiver) Conn() net.PacketConn { return r.conn }
+
+// Close closes the receiver's connection; a blocked Read returns an error.
+func (r *Receiver) Close() error {
+	if r.conn == nil {
+		return nil
+	}
+	return r.conn.Close()
 }
 
 // NewReceiver returns a receiver on conn.
@@ -470,8 +536,8 @@ func (r *Receiver) Handle(b []byte, from net.Addr) {
 	case WireJAER:
 		var s uint32
 		mark := len(r.pending)
-		s, r.pending, err = DecodeJAER(b, true, r.pending)
-		if err == nil {
+		s, r.pending, err = DecodeJAER(b, !r.cfg.JAERNoSeq, r.pending)
+		if err == nil && !r.cfg.JAERNoSeq {
 			t := r.trackers[0]
 			if t == nil {
 				t = &SeqTracker{}

@@ -398,6 +398,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	eieioType := fs.String("eieio", "k32", "EIEIO packets: k16, k32, k32p32 (key+payload) or lpg (timestep prefix, as the live packet gatherer)")
 	sdp := fs.String("sdp", "", "wrap EIEIO in SDP for injection through port 17893 to X,Y,CPU")
 	spifTime := fs.Bool("spif-time", false, "SPIF: send a timestamp word after each event")
+	jaerSeq := fs.Bool("jaer-seq", true, "jAER: start each datagram with a sequence number (jAER's default)")
 	fast := fs.Bool("fast", false, "replay a capture as fast as possible instead of with its timing")
 	speed := fs.Float64("speed", 1, "replay speed factor (2: twice as fast)")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
@@ -463,7 +464,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	cfg := aer.SenderConfig{Format: wf, Rate: *rate, Batch: *batch, WriteBuffer: *sndbuf, SPIFTime: *spifTime}
+	cfg := aer.SenderConfig{Format: wf, Rate: *rate, Batch: *batch, WriteBuffer: *sndbuf, SPIFTime: *spifTime, JAERNoSeq: !*jaerSeq}
 	switch *eieioType {
 	case "k16":
 		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey16}
@@ -552,6 +553,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pcapOut := fs.String("pcap", "", "also (or only) capture the raw datagrams to this pcap file")
 	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
 	sdp := fs.Bool("sdp", false, "EIEIO datagrams are wrapped in SDP (traffic to port 17893)")
+	jaerSeq := fs.Bool("jaer-seq", true, "jAER datagrams start with a sequence number (jAER's default)")
 	count := fs.Int64("count", 0, "stop after N events (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	rcvbuf := fs.Int("rcvbuf", aer.DefaultReadBuffer, "socket receive buffer to ask for, bytes (capped by net.core.rmem_max)")
@@ -626,7 +628,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer conn.Close()
 	local := conn.LocalAddr()
 	var pcapErr error
-	cfg := aer.ReceiverConfig{Format: wf, ReadBuffer: *rcvbuf, SDP: *sdp}
+	cfg := aer.ReceiverConfig{Format: wf, ReadBuffer: *rcvbuf, SDP: *sdp, JAERNoSeq: !*jaerSeq}
 	if pw != nil {
 		cfg.Tap = func(b []byte, from net.Addr) {
 			if pcapErr == nil {
