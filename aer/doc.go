@@ -144,7 +144,9 @@
 //
 // # UDP transport
 //
-// A Sender packs events into datagrams of the chosen WireFormat and sends
+// DialUDP and ListenUDP open a socket and return a Sender or a Receiver on
+// it; NewSender and NewReceiver take a connection the caller owns. A Sender
+// packs events into datagrams of the chosen WireFormat and sends
 // them DefaultBatch at a time with sendmmsg (ipv4.PacketConn.WriteBatch),
 // optionally paced to a rate in events per second (it sleeps before a batch
 // that would run ahead of the rate). A Receiver reads batches with recvmmsg,
