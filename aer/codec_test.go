@@ -43,8 +43,33 @@ var eieioVectors = []struct {
 		[]Event{{Channel: 0x800, Payload: 0xdeadbeef}, {Channel: 0x801, Payload: 7}}},
 }
 
+// eieioSpecVectors are built by hand from the header table and the firmware
+// semantics in shared/reference/formats.md §1 (not produced by a tool).
+var eieioSpecVectors = []struct {
+	name string
+	hex  string
+	typ  EIEIOType
+	want []Event
+}{
+	// 16-bit keys, prefix 0x1234 in the lower half (F = 0): the firmware
+	// makes key<<16 | prefix (SpiNNMan would OR).
+	{"16-bit keys, prefix lower", "01 80 34 12 01 00", EIEIOKey16, []Event{{Channel: 0x00011234}}},
+	// 16-bit key + payload with a 16-bit payload prefix 0x0100 (D, no T):
+	// the prefix is ORed into the payloads.
+	{"16-bit payload prefix", "02 24 00 01 05 00 07 00 06 00 08 00", EIEIOKey16Payload16,
+		[]Event{{Channel: 5, Payload: 0x107}, {Channel: 6, Payload: 0x108}}},
+	// 32-bit key + payload with T and no prefix: each payload is the
+	// element's timestep.
+	{"per-element timestamps", "01 1c 00 08 00 00 e8 03 00 00", EIEIOKey32Payload32,
+		[]Event{{Time: 1000, Channel: 0x800}}},
+	// 32-bit keys with a payload prefix but no T: every event gets the
+	// prefix as payload.
+	{"32-bit keys, payload prefix", "01 28 07 00 00 00 01 00 00 00", EIEIOKey32,
+		[]Event{{Channel: 1, Payload: 7}}},
+}
+
 func TestDecodeEIEIOVectors(t *testing.T) {
-	for _, tc := range eieioVectors {
+	for _, tc := range append(eieioVectors, eieioSpecVectors...) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := unhex(t, tc.hex)
 			h, got, err := DecodeEIEIO(b, nil)

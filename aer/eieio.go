@@ -269,7 +269,8 @@ func decodeKeys32(out []Event, body []byte, kor uint32, t int64, p uint32) {
 // returns the extended slice and n. Keys are written so that DecodeEIEIO
 // gives back the same Channel when the key agrees with the prefix: the low
 // 16 bits (16-bit keys, F=1), the high 16 bits (16-bit keys, F=0) or the
-// key without the prefix's bits (32-bit keys), as SpiNNMan does. For payload types the element payload is
+// key without the prefix's bits (32-bit keys), as SpiNNMan does; payloads
+// likewise leave the payload prefix's bits to the prefix. For payload types the element payload is
 // Event.Payload, or Event.Time if h.Timestamp.
 func AppendEIEIO(dst []byte, h EIEIOHeader, evs []Event) ([]byte, int) {
 	n := len(evs)
@@ -278,6 +279,10 @@ func AppendEIEIO(dst []byte, h EIEIOHeader, evs []Event) ([]byte, int) {
 	}
 	h.Count = uint8(n)
 	dst = AppendEIEIOHeader(dst, h)
+	var pmask uint32 = 0xFFFFFFFF // likewise for the payload prefix
+	if h.HasPayloadPrefix {
+		pmask = ^h.PayloadPrefix
+	}
 	var kmask uint32 = 0xFFFFFFFF // prefix bits are left to the prefix
 	if h.HasPrefix {
 		if h.PrefixUpper {
@@ -298,7 +303,7 @@ func AppendEIEIO(dst []byte, h EIEIOHeader, evs []Event) ([]byte, int) {
 				p = uint32(evs[i].Time)
 			}
 			dst = binary.LittleEndian.AppendUint32(dst, evs[i].Channel&kmask)
-			dst = binary.LittleEndian.AppendUint32(dst, p)
+			dst = binary.LittleEndian.AppendUint32(dst, p&pmask)
 		}
 	default:
 		for i := range evs[:n] {
@@ -312,7 +317,7 @@ func AppendEIEIO(dst []byte, h EIEIOHeader, evs []Event) ([]byte, int) {
 				if h.Timestamp {
 					p = uint32(evs[i].Time)
 				}
-				dst = binary.LittleEndian.AppendUint16(dst, uint16(p))
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(p&pmask))
 			}
 		}
 	}

@@ -58,6 +58,9 @@ func TestSeeds(t *testing.T) {
 	for i, v := range eieioVectors {
 		writeSeed(t, "eieio", "spinnman-"+string(rune('a'+i))+".bin", unhex(t, v.hex))
 	}
+	for i, v := range eieioSpecVectors {
+		writeSeed(t, "eieio", "spec-"+string(rune('a'+i))+".bin", unhex(t, v.hex))
+	}
 	writeSeed(t, "eieio", "start-resume.bin", unhex(t, "0b40"))
 	writeSeed(t, "eieio", "sdp-keys.bin", unhex(t, "00 00 07 00 25 00 02 01 00 00 02 08 00 08 00 00 01 08 00 00"))
 	evs := []Event{{Time: 1000, Port: 7, Channel: 5, Payload: 1}, {Time: 1003, Port: 7, Channel: 0x10000, Payload: 2}}
