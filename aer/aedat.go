@@ -124,7 +124,9 @@ func (ar *AEDAT2Reader) Read(dst []Event) (int, error) {
 	return 0, ar.err
 }
 
-// AEDAT2Writer writes AEDAT 2.0 files.
+// AEDAT2Writer writes AEDAT 2.0 files. The format has one ambiguity that
+// jAER shares: a first event whose address has '#' (0x23) as its top byte
+// reads back as a header line.
 type AEDAT2Writer struct {
 	w      *bufio.Writer
 	layout AEDAT2Layout

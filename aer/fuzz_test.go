@@ -202,8 +202,11 @@ func FuzzFile(f *testing.F) {
 				continue
 			}
 			evs, err := ReadAll(r, 1<<20)
-			if err != nil || !got.Writable() || got == FormatAEDAT2 || got == FormatAEDAT3 {
-				continue // AEDAT writers keep only what their layout holds
+			if err != nil || !got.Writable() || got == FormatAEDAT3 {
+				continue // AEDAT 3.1 mixes polarity and spike packets: not one writer's output
+			}
+			if got == FormatAEDAT2 && len(evs) > 0 && evs[0].Channel>>24 == '#' {
+				continue // reads as a header line, in jAER too (see AEDAT2Writer)
 			}
 			unit := r.Unit()
 			out := writeAll(t, got, unit, WriteOptions{}, evs)
