@@ -317,3 +317,20 @@ func TestEventSize(t *testing.T) {
 		t.Errorf("Event is %d bytes, want 24", got)
 	}
 }
+
+func TestGroupTies(t *testing.T) {
+	evs := []Event{{Time: 1, Port: 2, Channel: 1}, {Time: 1, Port: 1, Channel: 2}, {Time: 1, Port: 2, Channel: 3},
+		{Time: 2, Port: 1, Channel: 4}, {Time: 3, Port: 3, Channel: 5}, {Time: 3, Port: 1, Channel: 6}}
+	want := []Event{{Time: 1, Port: 1, Channel: 2}, {Time: 1, Port: 2, Channel: 1}, {Time: 1, Port: 2, Channel: 3},
+		{Time: 2, Port: 1, Channel: 4}, {Time: 3, Port: 1, Channel: 6}, {Time: 3, Port: 3, Channel: 5}}
+	if !mixedTies(evs) {
+		t.Fatal("mixedTies: got false")
+	}
+	groupTies(evs)
+	if !reflect.DeepEqual(evs, want) {
+		t.Errorf("got %v\nwant %v", evs, want)
+	}
+	if mixedTies(want[3:4]) {
+		t.Error("mixedTies of one event: got true")
+	}
+}

@@ -75,7 +75,9 @@
 // At most 181 events (121 with payloads) fit in a datagram. A packet has one
 // port; the encoder starts a new packet when the port changes, when time goes
 // backwards or when dt would overflow 32 bits, and sets P only when some
-// event of the packet has a payload. seq counts packets per port and wraps;
+// event of the packet has a payload. FileWriter and Sender group events of
+// equal Time by port (stably) before packing, so that one tick of output on
+// several ports costs one packet per port; time order is kept. seq counts packets per port and wraps;
 // a packet with count 0 is a heartbeat (the Sender sends one per port when it
 // closes, so that the receiver can see a loss at the end of a stream).
 // Decoding rejects a wrong magic, version or flag, a count that does not

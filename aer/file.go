@@ -24,7 +24,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // FileWriter writes a native event file. Events are packed into native
 // packets exactly as on the wire; a packet carries payloads only if one of
-// its events has a non-zero payload.
+// its events has a non-zero payload. Events with the same Time on several
+// ports are grouped by port (stably), which keeps time order and saves
+// packets; events are otherwise written in the order given.
 type FileWriter struct {
 	w       *bufio.Writer
 	unit    Unit
@@ -61,7 +63,11 @@ func (fw *FileWriter) Write(evs []Event) (int, error) {
 	done := 0
 	for len(evs) > 0 {
 		k := min(cap(fw.pending)-len(fw.pending), len(evs))
+		at := len(fw.pending)
 		fw.pending = append(fw.pending, evs[:k]...)
+		if mixedTies(fw.pending[at:]) {
+			groupTies(fw.pending[at:])
+		}
 		evs = evs[k:]
 		done += k
 		for len(fw.pending) >= NativeMaxEvents {

@@ -1,6 +1,10 @@
 package aer
 
-import "encoding/binary"
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+)
 
 // Native packet constants. The layout is drawn in doc.go; these numbers are
 // frozen for version 1.
@@ -221,4 +225,34 @@ func growBytes(dst []byte, n int) []byte {
 	nd := make([]byte, len(dst), 2*cap(dst)+n)
 	copy(nd, dst)
 	return nd
+}
+
+// mixedTies reports whether evs has neighbours with the same Time on
+// different ports: the case where groupTies saves native packets.
+func mixedTies(evs []Event) bool {
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Time == evs[i-1].Time && evs[i].Port != evs[i-1].Port {
+			return true
+		}
+	}
+	return false
+}
+
+// groupTies sorts, in place, each run of events with equal Time by port,
+// keeping the order within a port. Time order is unchanged; events of one
+// tick on several ports (the emulator's usual output) then share one
+// native packet per port instead of one packet per port change.
+func groupTies(evs []Event) {
+	for start := 0; start < len(evs); {
+		end := start + 1
+		mixed := false
+		for end < len(evs) && evs[end].Time == evs[start].Time {
+			mixed = mixed || evs[end].Port != evs[start].Port
+			end++
+		}
+		if mixed {
+			slices.SortStableFunc(evs[start:end], func(a, b Event) int { return cmp.Compare(a.Port, b.Port) })
+		}
+		start = end
+	}
 }

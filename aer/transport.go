@@ -99,6 +99,7 @@ type Sender struct {
 	stats       SenderStats
 	ports       []uint16       // native ports used, for the closing heartbeats
 	own         net.PacketConn // closed by Close if DialUDP opened it
+	scratch     []Event
 }
 
 // DialUDP opens a UDP socket and returns a Sender to the address to
@@ -161,7 +162,14 @@ func (s *Sender) Stats() SenderStats { return s.stats }
 
 // Write encodes events into datagrams and sends them a batch at a time;
 // events of the last, partly filled batch wait for the next Write or Flush.
+// Native streams group events of equal Time by port, as FileWriter does.
 func (s *Sender) Write(evs []Event) (int, error) {
+	if s.cfg.Format == WireNative && mixedTies(evs) {
+		// Group same-time events by port (see FileWriter) on a copy.
+		s.scratch = append(s.scratch[:0], evs...)
+		groupTies(s.scratch)
+		evs = s.scratch
+	}
 	done := 0
 	for len(evs) > 0 {
 		if s.cfg.Rate > 0 && s.nmsg > 0 && float64(s.stats.Events-s.batchEvents)/s.cfg.Rate > maxBatchSpan {
