@@ -160,12 +160,13 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie convert IN OUT [--from FORMAT] [--to FORMAT] [--layout raw|dvs128|davis] [--aedat3-type polarity|spike] [--json]")
+		fmt.Fprintln(stderr, "usage: aerie convert IN OUT [--from FORMAT] [--to FORMAT] [--layout raw|dvs128|davis] [--aedat3-type polarity|spike] [--wire FORMAT] [--json]")
 		fs.PrintDefaults()
 	}
 	var ff formatFlags
 	ff.register(fs, true)
-	unitFlag := fs.String("unit", "", "time unit of the output when the input does not say: tick or us")
+	unitFlag := fs.String("unit", "", "override the time unit written to the output: tick or us")
+	wireFlag := fs.String("wire", "", "pcap input: decode every UDP datagram as this format (default: by UDP port)")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -179,7 +180,15 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	r, inf, closer, err := ff.openInput(in, nil)
+	var wire *aer.WireFormat
+	if *wireFlag != "" {
+		wf, err := aer.ParseWireFormat(*wireFlag)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		wire = &wf
+	}
+	r, inf, closer, err := ff.openInput(in, wire)
 	if err != nil {
 		return err
 	}
