@@ -91,6 +91,9 @@ func NewAEDAT4Reader(r io.Reader) (*AEDAT4Reader, error) {
 	if ar.Info, err = t.str(2); err != nil {
 		return nil, fbErr(err, off+4)
 	}
+	if ar.tablePos >= 0 && ar.tablePos < ar.off {
+		return nil, corrupt("aedat4", off+4, "data table position %d lies inside the header", ar.tablePos)
+	}
 	if ar.compression < 0 || ar.compression > 4 {
 		return nil, corrupt("aedat4", off+4, "unknown compression %d", ar.compression)
 	}
