@@ -163,13 +163,20 @@ func (pr *PcapReader) Next() (Datagram, error) {
 	}
 }
 
+// rxKey names one of PcapEvents' receivers: one per wire format, SDP
+// wrapped or not.
+type rxKey struct {
+	wire WireFormat
+	sdp  bool
+}
+
 // PcapEvents reads the AER events of a capture as a Reader: each UDP
 // datagram is decoded by the format registered for its port (or by Force),
 // through a Receiver, so that loss, duplicates and malformed datagrams are
 // counted as for live traffic (per wire format).
 type PcapEvents struct {
 	pr   *PcapReader
-	rx   map[WireFormat]*Receiver
+	rx   map[rxKey]*Receiver
 	buf  []Event
 	head int
 	err  error
@@ -190,7 +197,7 @@ func NewPcapEvents(r io.Reader) (*PcapEvents, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PcapEvents{pr: pr, rx: map[WireFormat]*Receiver{}}, nil
+	return &PcapEvents{pr: pr, rx: map[rxKey]*Receiver{}}, nil
 }
 
 // Unit is the time unit of the capture's events, judged from its first AER
@@ -290,10 +297,7 @@ func (pe *PcapEvents) fill() {
 			pe.First = d.Time
 		}
 		pe.Last = d.Time
-		key := wf
-		if sdp {
-			key = 100 // SDP-wrapped EIEIO has its own receiver
-		}
+		key := rxKey{wf, sdp}
 		rx := pe.rx[key]
 		if rx == nil {
 			rx, _ = NewReceiver(nil, ReceiverConfig{Format: wf, SDP: sdp})
