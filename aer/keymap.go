@@ -1,6 +1,11 @@
 package aer
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // PortKeys gives the routing keys of one port, the way sPyNNaker allocates
 // them: channel c of the port has key Base | c, and a key k belongs to the
@@ -85,4 +90,32 @@ func (m *KeyMap) FromKeys(evs []Event) (unmapped int) {
 		evs[i].Port, evs[i].Channel = p, c
 	}
 	return unmapped
+}
+
+// ParseKeyMap parses "PORT=BASE/MASK,..." (numbers in any Go integer
+// syntax, e.g. "1=0x800/0xfffff800,2=0x1000/0xfffff800").
+func ParseKeyMap(s string) (*KeyMap, error) {
+	var ports []PortKeys
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		p, rest, ok1 := strings.Cut(item, "=")
+		b, m, ok2 := strings.Cut(rest, "/")
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("aer: key map entry %q: want PORT=BASE/MASK", item)
+		}
+		port, err1 := strconv.ParseUint(strings.TrimSpace(p), 0, 16)
+		base, err2 := strconv.ParseUint(strings.TrimSpace(b), 0, 32)
+		mask, err3 := strconv.ParseUint(strings.TrimSpace(m), 0, 32)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("aer: key map entry %q: %w", item, err)
+		}
+		ports = append(ports, PortKeys{Port: uint16(port), Base: uint32(base), Mask: uint32(mask)})
+	}
+	if len(ports) == 0 {
+		return nil, errors.New("aer: empty key map")
+	}
+	return NewKeyMap(ports...)
 }

@@ -47,3 +47,18 @@ func TestKeyMap(t *testing.T) {
 		t.Error("base outside mask accepted")
 	}
 }
+
+func TestParseKeyMap(t *testing.T) {
+	m, err := ParseKeyMap("1=0x800/0xfffff800, 2=4096/0xfffff800")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := m.Key(2, 3); !ok || k != 0x1003 {
+		t.Errorf("Key(2, 3): got %#x %v", k, ok)
+	}
+	for _, bad := range []string{"", "1=0x800", "x=1/2", "1=0x801/0xfffff800", "70000=0/0"} {
+		if _, err := ParseKeyMap(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}

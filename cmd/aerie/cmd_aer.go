@@ -231,6 +231,25 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// keyMapReader maps events between (port, channel) and SpiNNaker keys as
+// they pass.
+type keyMapReader struct {
+	r        aer.Reader
+	m        *aer.KeyMap
+	toKeys   bool
+	unmapped int64
+}
+
+func (k *keyMapReader) Read(dst []aer.Event) (int, error) {
+	n, err := k.r.Read(dst)
+	if k.toKeys {
+		k.unmapped += int64(k.m.ToKeys(dst[:n]))
+	} else {
+		k.unmapped += int64(k.m.FromKeys(dst[:n]))
+	}
+	return n, err
+}
+
 // ctxReader stops a long read when ctx is done.
 type ctxReader struct {
 	ctx context.Context
@@ -388,6 +407,7 @@ type sendReport struct {
 	Lost         uint64  `json:"lost"`      // always 0: the sender cannot see loss
 	Malformed    uint64  `json:"malformed"` // always 0
 	Replay       bool    `json:"replay"`
+	Unmapped     int64   `json:"unmapped,omitempty"` // --keymap: events whose port has no keys (sent unchanged)
 }
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -408,6 +428,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sdp := fs.String("sdp", "", "wrap EIEIO in SDP for injection through port 17893 to X,Y,CPU")
 	spifTime := fs.Bool("spif-time", false, "SPIF: send a timestamp word after each event")
 	jaerSeq := fs.Bool("jaer-seq", true, "jAER: start each datagram with a sequence number (jAER's default)")
+	keymap := fs.String("keymap", "", "EIEIO: send (port, channel) as SpiNNaker keys, PORT=BASE/MASK,... (e.g. 0=0x800/0xfffff800)")
 	fast := fs.Bool("fast", false, "replay a capture as fast as possible instead of with its timing")
 	speed := fs.Float64("speed", 1, "replay speed factor (2: twice as fast)")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
@@ -504,7 +525,20 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, err = aer.Copy(s, &ctxReader{ctx: ctx, r: r})
+	src := aer.Reader(&ctxReader{ctx: ctx, r: r})
+	var km *keyMapReader
+	if *keymap != "" {
+		m, err := aer.ParseKeyMap(*keymap)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		km = &keyMapReader{r: src, m: m, toKeys: true}
+		src = km
+	}
+	_, err = aer.Copy(s, src)
+	if km != nil {
+		rep.Unmapped = km.unmapped
+	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
@@ -545,6 +579,8 @@ type recordReport struct {
 	Written int64   `json:"written"` // events written to --out
 	Seconds float64 `json:"seconds"`
 	Stop    string  `json:"stop"` // count, timeout, interrupt or error
+	// Unmapped counts events whose key no --keymap port claims (kept as keys).
+	Unmapped int64 `json:"unmapped,omitempty"`
 	aer.Stats
 }
 
@@ -563,6 +599,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
 	sdp := fs.Bool("sdp", false, "EIEIO datagrams are wrapped in SDP (traffic to port 17893)")
 	jaerSeq := fs.Bool("jaer-seq", true, "jAER datagrams start with a sequence number (jAER's default)")
+	keymap := fs.String("keymap", "", "EIEIO: turn SpiNNaker keys into (port, channel), PORT=BASE/MASK,... (e.g. 0=0x800/0xfffff800)")
 	count := fs.Int64("count", 0, "stop after N events (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	rcvbuf := fs.Int("rcvbuf", aer.DefaultReadBuffer, "socket receive buffer to ask for, bytes (capped by net.core.rmem_max)")
@@ -601,6 +638,12 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	laddr, err := net.ResolveUDPAddr("udp", *listen)
 	if err != nil {
 		return usagef("record: --listen: %v", err)
+	}
+	var km *aer.KeyMap
+	if *keymap != "" {
+		if km, err = aer.ParseKeyMap(*keymap); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 
 	// Open the outputs before the socket, so that a bad path fails early.
@@ -681,6 +724,9 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		n, err := rx.Read(buf)
 		if *count > 0 && rep.Written+int64(n) > *count {
 			n = int(*count - rep.Written)
+		}
+		if km != nil {
+			rep.Unmapped += int64(km.FromKeys(buf[:n]))
 		}
 		if w != nil && n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {

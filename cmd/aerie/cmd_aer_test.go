@@ -197,3 +197,31 @@ func TestRecordInterrupt(t *testing.T) {
 		t.Errorf("after interrupt: %v", m)
 	}
 }
+
+// TestKeyMapSendRecord sends (port 1, channel c) as EIEIO keys 0x800|c and
+// maps them back on the receiving side.
+func TestKeyMapSendRecord(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "in.csv")
+	writeCSV(t, csv, 300)
+	addr := freePort(t)
+	out := filepath.Join(dir, "k.csv")
+	done := make(chan string)
+	go func() {
+		var o, e bytes.Buffer
+		run(context.Background(), []string{"record", "--listen", addr, "--out", out, "--format", "eieio",
+			"--keymap", "1=0x800/0xfffff800", "--count", "300", "--timeout", "10s", "--json"}, &o, &e)
+		done <- o.String()
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if _, stderr, code := runAerie(t, "send", csv, "--to", addr, "--format", "eieio", "--keymap", "1=0x800/0xfffff800", "--rate", "1e6"); code != 0 {
+		t.Fatalf("send: exit %d: %s", code, stderr)
+	}
+	if rep := <-done; !strings.Contains(rep, `"events": 300`) || strings.Contains(rep, "unmapped") {
+		t.Errorf("record report: %s", rep)
+	}
+	b, _ := os.ReadFile(out)
+	if lines := strings.Split(string(b), "\n"); len(lines) < 3 || lines[2] != "0,1,1,0" {
+		t.Errorf("recorded CSV starts %q, want the second event as 0,1,1,0 (port 1, channel 1, EIEIO carries no time)", lines[:min(3, len(lines))])
+	}
+}
