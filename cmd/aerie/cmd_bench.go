@@ -62,6 +62,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "  wall time        %.3f s, real-time factor %.4f\n", r.WallS, r.RTF)
 	fmt.Fprintf(stdout, "  emulated chip    %d cycles = %.4g s at %.0f MHz, energy %.4g J (%.3g W)\n",
 		r.Cycles, r.EmulatedS, cfg.ClockMHz, r.EnergyJ, r.EnergyJ/r.Seconds)
+	fmt.Fprintf(stdout, "  cores            %d used, utilisation mean %.1f %%, max %.1f %% (barrier %.1f %% of cycles)\n",
+		r.Cores, 100*r.UtilMean, 100*r.UtilMax, 100*float64(r.Stats.BarrierCycles)/float64(r.Cycles))
 	e := r.Stats.Energy
 	fmt.Fprintf(stdout, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J\n", e.Synops, e.Neurons, e.InputSpikes, e.Messages)
 	fmt.Fprintf(stdout, "  memory           %.1f bytes/neuron, %.2f bytes/synapse\n",

@@ -138,28 +138,32 @@ func CUBANetwork(p CUBAParams, cfg *chip.Config) (*firmware.Network, error) {
 
 // CUBAResult are the figures of one CUBA run.
 type CUBAResult struct {
-	Chip           string      `json:"chip"`
-	Seed           uint64      `json:"seed"`
-	Seconds        float64     `json:"seconds"` // biological time
-	Ticks          uint64      `json:"ticks"`
-	Workers        int         `json:"workers"`
-	Neurons        int         `json:"neurons"`
-	Synapses       int         `json:"synapses"`
-	RateExcHz      float64     `json:"rate_exc_hz"`
-	RateInhHz      float64     `json:"rate_inh_hz"`
-	CVISI          float64     `json:"cv_isi"`
-	CVISIExc       float64     `json:"cv_isi_exc"`
-	CVISIInh       float64     `json:"cv_isi_inh"`
-	Spikes         uint64      `json:"spikes"`
-	SynapticEvents uint64      `json:"synaptic_events"`
-	WallS          float64     `json:"wall_s"`
-	RTF            float64     `json:"rtf"`
-	EventsPerS     float64     `json:"events_per_s"`
-	Cycles         uint64      `json:"cycles"`
-	EmulatedS      float64     `json:"emulated_s"`
-	EnergyJ        float64     `json:"energy_j"`
-	Stats          chip.Stats  `json:"stats"`
-	Memory         chip.Memory `json:"memory"`
+	Chip           string  `json:"chip"`
+	Seed           uint64  `json:"seed"`
+	Seconds        float64 `json:"seconds"` // biological time
+	Ticks          uint64  `json:"ticks"`
+	Workers        int     `json:"workers"`
+	Neurons        int     `json:"neurons"`
+	Synapses       int     `json:"synapses"`
+	RateExcHz      float64 `json:"rate_exc_hz"`
+	RateInhHz      float64 `json:"rate_inh_hz"`
+	CVISI          float64 `json:"cv_isi"`
+	CVISIExc       float64 `json:"cv_isi_exc"`
+	CVISIInh       float64 `json:"cv_isi_inh"`
+	Spikes         uint64  `json:"spikes"`
+	SynapticEvents uint64  `json:"synaptic_events"`
+	WallS          float64 `json:"wall_s"`
+	RTF            float64 `json:"rtf"`
+	EventsPerS     float64 `json:"events_per_s"`
+	Cycles         uint64  `json:"cycles"`
+	EmulatedS      float64 `json:"emulated_s"`
+	EnergyJ        float64 `json:"energy_j"`
+	// core utilisation (busy cycles / system cycles): mean and max over cores
+	UtilMean float64     `json:"utilisation_mean"`
+	UtilMax  float64     `json:"utilisation_max"`
+	Cores    int         `json:"cores"`
+	Stats    chip.Stats  `json:"stats"`
+	Memory   chip.Memory `json:"memory"`
 }
 
 // isiStats accumulates per-neuron inter-spike-interval moments online, so a
@@ -280,6 +284,11 @@ func RunCUBA(ctx context.Context, p CUBAParams, cfg *chip.Config, seconds float6
 	}
 	if wall > 0 {
 		r.EventsPerS = float64(stats.Counts.Synops) / wall
+	}
+	r.Cores = len(stats.Cores)
+	for _, c := range stats.Cores {
+		r.UtilMean += c.Utilisation / float64(len(stats.Cores))
+		r.UtilMax = max(r.UtilMax, c.Utilisation)
 	}
 	r.Stats.Cores = nil
 	return r, nil
