@@ -166,7 +166,7 @@ func (ar *AEDAT4Reader) packet() error {
 	}
 	ar.pending = growEvents(ar.pending[:0], n)
 	for i := 0; i < n; i++ {
-		e := plain[vec+i*16 : vec+i*16+16]
+		e := t.buf[vec+i*16 : vec+i*16+16] // t.buf: without a size prefix
 		x, y := binary.LittleEndian.Uint16(e[8:]), binary.LittleEndian.Uint16(e[10:])
 		var on uint32
 		if e[12] != 0 {

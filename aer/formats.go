@@ -19,7 +19,7 @@ const (
 	FormatCSV            // CSV (.csv): read, write
 	FormatAEDAT2         // AEDAT 2.0 (.aedat, .dat): read, write
 	FormatAEDAT3         // AEDAT 3.1 (.aedat, .aedat3): read, write
-	FormatAEDAT4         // AEDAT 4.0 (.aedat4): read
+	FormatAEDAT4         // AEDAT 4.0 (.aedat4): read, write (polarity events)
 	FormatNMNIST         // N-MNIST (.bin): read
 	FormatPcap           // pcap / pcapng capture (.pcap, .pcapng): read AER datagrams
 )
@@ -35,7 +35,7 @@ func (f Format) String() string {
 
 // Writable reports whether aerie can write f.
 func (f Format) Writable() bool {
-	return f == FormatNative || f == FormatCSV || f == FormatAEDAT2 || f == FormatAEDAT3
+	return f == FormatNative || f == FormatCSV || f == FormatAEDAT2 || f == FormatAEDAT3 || f == FormatAEDAT4
 }
 
 // ParseFormat parses a format name as printed by String ("aedat3.1" and
@@ -162,6 +162,11 @@ type WriteOptions struct {
 	AEDAT2Layout AEDAT2Layout
 	// AEDAT3Type is AEDAT3Polarity (the default) or AEDAT3Spike.
 	AEDAT3Type int
+	// AEDAT4Compression is 0 (none), 1 (LZ4), 2 (LZ4 high), 3 (Zstd) or
+	// 4 (Zstd high).
+	AEDAT4Compression int
+	// Width and Height are the sensor size AEDAT 4.0 records (required).
+	Width, Height int
 }
 
 // OpenWriter returns a writer of format f to w, for events whose times are
@@ -180,6 +185,8 @@ func OpenWriter(w io.Writer, f Format, unit Unit, opt WriteOptions) (Writer, err
 			t = AEDAT3Polarity
 		}
 		return NewAEDAT3Writer(w, t)
+	case FormatAEDAT4:
+		return NewAEDAT4Writer(w, opt.AEDAT4Compression, opt.Width, opt.Height)
 	}
-	return nil, fmt.Errorf("aer: cannot write format %v (writable: native, csv, aedat2, aedat3)", f)
+	return nil, fmt.Errorf("aer: cannot write format %v (writable: native, csv, aedat2, aedat3, aedat4)", f)
 }
