@@ -38,13 +38,16 @@ var inspectHooks []InspectHook
 // formatFlags are the format flags that several AER commands share.
 type formatFlags struct {
 	from, to, layout, aedat3 string
+	size, compression        string
 }
 
 func (ff *formatFlags) register(fs *flag.FlagSet, to bool) {
 	fs.StringVar(&ff.from, "from", "", "input format: native, csv, aedat2, aedat3, aedat4, nmnist, pcap (default: by content, then extension)")
 	if to {
-		fs.StringVar(&ff.to, "to", "", "output format: native, csv, aedat2, aedat3 (default: by extension)")
+		fs.StringVar(&ff.to, "to", "", "output format: native, csv, aedat2, aedat3, aedat4 (default: by extension)")
 		fs.StringVar(&ff.aedat3, "aedat3-type", "polarity", "AEDAT 3.1 output events: polarity (Channel = x,y) or spike (Channel = neuron)")
+		fs.StringVar(&ff.size, "size", "", "AEDAT 4.0 output: sensor size WxH (default: from the input's largest x and y)")
+		fs.StringVar(&ff.compression, "compression", "lz4", "AEDAT 4.0 output: none, lz4, lz4-high, zstd or zstd-high")
 	}
 	fs.StringVar(&ff.layout, "layout", "raw", "AEDAT 2.0 address layout: raw, dvs128 or davis")
 }
@@ -100,6 +103,17 @@ func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, 
 	default:
 		return 0, opt, usagef("--aedat3-type must be polarity or spike")
 	}
+	comps := map[string]int{"none": 0, "lz4": 1, "lz4-high": 2, "zstd": 3, "zstd-high": 4}
+	c, ok := comps[ff.compression]
+	if !ok {
+		return 0, opt, usagef("--compression must be none, lz4, lz4-high, zstd or zstd-high")
+	}
+	opt.AEDAT4Compression = c
+	if ff.size != "" {
+		if _, err := fmt.Sscanf(ff.size, "%dx%d", &opt.Width, &opt.Height); err != nil || opt.Width <= 0 || opt.Height <= 0 {
+			return 0, opt, usagef("--size wants WxH, e.g. 346x260")
+		}
+	}
 	f := aer.FormatFromName(path)
 	if strings.EqualFold(filepath.Ext(path), ".aedat") {
 		f = aer.FormatAEDAT3
@@ -113,7 +127,7 @@ func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, 
 		return 0, opt, usagef("cannot tell the output format of %q (use --to)", path)
 	}
 	if !f.Writable() {
-		return 0, opt, usagef("cannot write %v files (writable: native, csv, aedat2, aedat3)", f)
+		return 0, opt, usagef("cannot write %v files (writable: native, csv, aedat2, aedat3, aedat4)", f)
 	}
 	return f, opt, nil
 }
@@ -160,7 +174,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie convert IN OUT [--from FORMAT] [--to FORMAT] [--layout raw|dvs128|davis] [--aedat3-type polarity|spike] [--wire FORMAT] [--json]")
+		fmt.Fprintln(stderr, "usage: aerie convert IN OUT [--from FORMAT] [--to FORMAT] [--layout raw|dvs128|davis] [--aedat3-type polarity|spike]\n                     [--size WxH] [--compression none|lz4|zstd] [--wire FORMAT] [--json]")
 		fs.PrintDefaults()
 	}
 	var ff formatFlags
@@ -187,6 +201,23 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{err.Error()}
 		}
 		wire = &wf
+	}
+	if of == aer.FormatAEDAT4 && opt.Width == 0 {
+		// AEDAT 4.0 records the sensor size up front: take it from a first
+		// pass over the input.
+		r, _, closer, err := ff.openInput(in, wire)
+		if err != nil {
+			return err
+		}
+		sum, err := aer.Summarize(&ctxReader{ctx: ctx, r: r}, r.Unit())
+		closer.Close()
+		if err != nil {
+			return fmt.Errorf("convert %s: %w", in, err)
+		}
+		opt.Width, opt.Height = int(sum.MaxX)+1, int(sum.MaxY)+1
+		if sum.Events == 0 {
+			opt.Width, opt.Height = 1, 1
+		}
 	}
 	r, inf, closer, err := ff.openInput(in, wire)
 	if err != nil {
@@ -653,6 +684,9 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		of, opt, err := ff.outputFormat(*out)
 		if err != nil {
 			return err
+		}
+		if of == aer.FormatAEDAT4 && opt.Width == 0 {
+			return usagef("record: --size WxH is required for AEDAT 4.0 output")
 		}
 		if outFile, err = os.Create(*out); err != nil {
 			return err

@@ -53,7 +53,7 @@ func TestConvertAndInspect(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "in.csv")
 	writeCSV(t, csv, 1000)
-	for _, out := range []string{"a.aer", "b.csv", "c.aedat", "d.aedat2"} {
+	for _, out := range []string{"a.aer", "b.csv", "c.aedat", "d.aedat2", "e.aedat4"} {
 		path := filepath.Join(dir, out)
 		if _, stderr, code := runAerie(t, "convert", csv, path); code != 0 {
 			t.Fatalf("convert to %s: exit %d: %s", out, code, stderr)
