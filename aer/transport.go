@@ -321,7 +321,7 @@ func (s *Sender) Close() error {
 	}
 	time.Sleep(2 * time.Millisecond) // let the receiver drain before the heartbeat
 	for _, port := range s.ports {
-		b, _ := AppendNative(s.bufs[s.nmsg][:0], 0, s.seq[port], nil)
+		b, _ := AppendNative(s.bufs[s.nmsg][:0], packetFlags(s.cfg.Unit, nil), s.seq[port], nil)
 		binaryPutPort(b, port)
 		s.bufs[s.nmsg] = b
 		s.nmsg++
