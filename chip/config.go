@@ -373,7 +373,7 @@ func (c *Config) Validate() error {
 	if len(errs) == 0 {
 		if w := c.synapseWordBits(); w > 32 {
 			errs = append(errs, fmt.Errorf("synapse word needs %d bits (weight %d + delay %d + type·neuron %d), want ≤ 32: lower synapse.weight_bits, synapse.max_delay or core.neurons",
-				w, s.WeightBits+1, bitsFor(s.MaxDelay), bitsFor(n.SynapseTypes*l.Neurons-1)))
+				w, s.WeightBits+1, bitsFor(s.MaxDelay), bitsFor(n.SynapseTypes*padNeurons(l.Neurons)-1)))
 		}
 		if c.Chips*c.Mesh.Width*c.Mesh.Height*l.InputAxons > 1<<32-1 {
 			errs = append(errs, errors.New("system too large: cores × input_axons must fit in 32 bits"))
@@ -429,7 +429,11 @@ func (c *Config) MaxSynapses() int { return c.Core.SynapseBytes / 4 }
 // synapseWordBits is the width of a packed synapse: signed weight, delay,
 // and the (type, neuron) accumulator index.
 func (c *Config) synapseWordBits() int {
-	return c.Synapse.WeightBits + 1 + bitsFor(c.Synapse.MaxDelay) + bitsFor(c.Neuron.SynapseTypes*c.Core.Neurons-1)
+	return c.Synapse.WeightBits + 1 + bitsFor(c.Synapse.MaxDelay) + bitsFor(c.Neuron.SynapseTypes*padNeurons(c.Core.Neurons)-1)
+}
+
+// padNeurons rounds a neuron count up to whole blocks of the vector kernel.
+func padNeurons(n int) int { return (n + 7) &^ 7
 }
 
 // bitsFor is the number of bits needed to hold values 0…v.

@@ -11,7 +11,11 @@ type core struct {
 	id    uint32
 	n     int // neurons
 	types int
-	kn    int // types·n: the size of one accumulator slot
+	// stride is n rounded up to a multiple of 8: per-neuron arrays hold
+	// stride entries, the padding always zero, so the vector kernel runs
+	// whole blocks; u and accumulator slots are type-major with this stride
+	stride int
+	kn     int // types·stride: the size of one accumulator slot
 
 	// state
 	v   []int32
@@ -203,7 +207,7 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32, seed uint64, t uint64) {
 	var st NeuronState
 	var in StepInput
-	n := c.n
+	n := c.stride
 	for i := lo; i < hi; i++ {
 		active := false
 		for k := 0; k < c.types; k++ {
@@ -241,7 +245,7 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 // neurons, two decaying synapse types, mul12 decay truncated toward zero.
 // It computes exactly what Datapath.Step computes (TestFastPathMatchesStep).
 func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) {
-	n := c.n
+	n := c.stride
 	f0 := int64(4096 - int32(pr.Du[0]) - dp.uOffset)
 	f1 := int64(4096 - int32(pr.Du[1]) - dp.uOffset)
 	fv := int64(4096 - int32(pr.Dv))

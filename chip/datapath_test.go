@@ -310,7 +310,7 @@ func testFastPath(t *testing.T, name string, edit func(c *Config), vector bool) 
 						if rng.IntN(3) == 0 {
 							in[i][k] = rng.Int64N(2*amax) - amax
 						}
-						c.acc[k*n+i] = int32(in[i][k])
+						c.acc[k*c.stride+i] = int32(in[i][k])
 					}
 				}
 				c.update(dp, 0, tick)
@@ -322,7 +322,7 @@ func testFastPath(t *testing.T, name string, edit func(c *Config), vector bool) 
 					}
 				}
 				for i := range ref {
-					got := NeuronState{U: [4]int32{c.u[i], c.u[n+i]}, V: c.v[i], Ref: int32(c.ref[i])}
+					got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: int32(c.ref[i])}
 					if got != ref[i] {
 						t.Fatalf("tick %d neuron %d: core %+v, reference %+v", tick, i, got, ref[i])
 					}

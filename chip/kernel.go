@@ -49,8 +49,16 @@ func newKernelConsts(dp *Datapath, pr *Profile) *kernelConsts {
 }
 
 func (c *core) updateLoihi2Vector(dp *Datapath, pr *Profile, k *kernelConsts, lo, hi int, acc []int32) {
-	n := c.n
+	n := c.stride
 	blocks := (hi - lo) / 8
+	pad := 0
+	if hi == c.n && (hi-lo)%8 != 0 && k[6][0] >= 0 {
+		// The last run may take the padding lanes: their state, bias and
+		// input are always zero, so with a threshold comparison that zero
+		// does not pass they stay zero, never fire, and count as idle.
+		blocks++
+		pad = blocks*8 - (hi - lo)
+	}
 	if cap(c.masks) < blocks {
 		c.masks = make([]uint8, blocks)
 	}
@@ -65,7 +73,7 @@ func (c *core) updateLoihi2Vector(dp *Datapath, pr *Profile, k *kernelConsts, lo
 			fired++
 		}
 	}
-	c.cnt.NeuronIdle += uint64(zeroIn - zeroInFired)
+	c.cnt.NeuronIdle += uint64(zeroIn - zeroInFired - pad)
 	c.cnt.NeuronActive += uint64(blocks*8-zeroIn) - uint64(fired-zeroInFired)
 	c.cnt.NeuronFire += uint64(fired)
 	if rest := lo + blocks*8; rest < hi {

@@ -84,7 +84,7 @@ func (tr *Trace) collect(s *System) {
 		c := s.cores[r.Core]
 		v[j] = c.v[r.Neuron]
 		for k := 0; k < c.types; k++ {
-			u[j][k] = c.u[k*c.n+int(r.Neuron)]
+			u[j][k] = c.u[k*c.stride+int(r.Neuron)]
 		}
 	}
 	tr.V = append(tr.V, v)

@@ -200,11 +200,12 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	cfg, dp := s.cfg, s.dp
 	types := cfg.Neuron.SynapseTypes
 	n := len(cp.Neurons)
-	c := &core{id: id, n: n, types: types, kn: types * n}
-	c.v = make([]int32, n)
-	c.u = make([]int32, types*n)
-	c.ref = make([]int32, n)
-	c.bias = make([]int32, n)
+	stride := (n + 7) &^ 7
+	c := &core{id: id, n: n, types: types, stride: stride, kn: types * stride}
+	c.v = make([]int32, stride)
+	c.u = make([]int32, types*stride)
+	c.ref = make([]int32, stride)
+	c.bias = make([]int32, stride)
 	c.profiles = append([]Profile(nil), cp.Profiles...)
 	for i := range cp.Neurons {
 		nr := &cp.Neurons[i]
@@ -230,7 +231,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	}
 
 	// synapse memory
-	lowBits := uint32(bitsFor(types*cfg.Core.Neurons - 1))
+	lowBits := uint32(bitsFor(types*padNeurons(cfg.Core.Neurons) - 1))
 	dBits := uint32(bitsFor(cfg.Synapse.MaxDelay))
 	c.lowMask = uint32(1)<<lowBits - 1
 	c.delayShift = lowBits
@@ -243,13 +244,13 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	}
 	c.syn = make([]uint32, 0, total+len(cp.Axons))
 	c.axons = make([]uint32, len(cp.Axons))
-	worst := make([]int64, types*n) // worst-case |input| per (type, neuron)
+	worst := make([]int64, types*stride) // worst-case |input| per (type, neuron)
 	for a := range cp.Axons {
 		ax := &cp.Axons[a]
 		c.axons[a] = uint32(len(c.syn))
 		c.syn = append(c.syn, uint32(len(ax.Synapses))<<8|uint32(uint8(ax.WeightExp)))
 		for _, sy := range ax.Synapses {
-			low := uint32(sy.Type)*uint32(n) + sy.Neuron
+			low := uint32(sy.Type)*uint32(stride) + sy.Neuron
 			c.syn = append(c.syn, packSynapse(low, uint32(sy.Delay), sy.Weight, c.delayShift, c.weightShift))
 			maxDelay = max(maxDelay, int(sy.Delay))
 			w := int64(sy.Weight)
@@ -269,7 +270,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 			c.accCheck = true
 		}
 		if w > 1<<31-1 {
-			return nil, &ResourceError{int(id), fmt.Sprintf("neuron %d type %d worst-case input sum", i%n, i/n), w,
+			return nil, &ResourceError{int(id), fmt.Sprintf("neuron %d type %d worst-case input sum", i%stride, i/stride), w,
 				"2^31−1 (the emulator's 32-bit accumulators; lower weights, exponents or fan-in)"}
 		}
 	}
@@ -590,7 +591,7 @@ func (s *System) State(r NeuronRef) (NeuronState, error) {
 	c := s.cores[r.Core]
 	st := NeuronState{V: c.v[r.Neuron], Ref: c.ref[r.Neuron]}
 	for k := 0; k < c.types; k++ {
-		st.U[k] = c.u[k*c.n+int(r.Neuron)]
+		st.U[k] = c.u[k*c.stride+int(r.Neuron)]
 	}
 	return st, nil
 }
