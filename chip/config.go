@@ -433,7 +433,8 @@ func (c *Config) synapseWordBits() int {
 }
 
 // padNeurons rounds a neuron count up to whole blocks of the vector kernel.
-func padNeurons(n int) int { return (n + 7) &^ 7
+func padNeurons(n int) int {
+	return (n + 7) &^ 7
 }
 
 // bitsFor is the number of bits needed to hold values 0…v.
