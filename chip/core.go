@@ -72,6 +72,7 @@ type run struct {
 }
 
 type loadedGen struct {
+	seed                uint64 // 0: the program's seed
 	prob, period, phase uint32
 	outStart, outEnd    uint32 // into core.outRef
 }
@@ -192,7 +193,11 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 		gen := &c.gens[g]
 		var fire bool
 		if gen.prob > 0 {
-			fire = uint32(Rand16(seed, c.id, GeneratorID(g), t)) < gen.prob
+			s := seed
+			if gen.seed != 0 {
+				s = gen.seed
+			}
+			fire = uint32(Rand16(s, c.id, GeneratorID(g), t)) < gen.prob
 		} else {
 			fire = t >= uint64(gen.phase) && (t-uint64(gen.phase))%uint64(gen.period) == 0
 		}

@@ -81,8 +81,10 @@ type NeuronRef struct {
 // sends to Out like a neuron.
 type Generator struct {
 	// Poisson generators fire at each tick with probability Prob/65536,
-	// drawn with Rand16(seed, core, GeneratorID(i), t). Regular generators
-	// (Prob == 0) fire every Period ticks, first at tick Phase.
+	// drawn with Rand16(seed, core, GeneratorID(i), t), where seed is the
+	// generator's own Seed, or the program's when Seed is 0. Regular
+	// generators (Prob == 0) fire every Period ticks, first at tick Phase.
+	Seed   uint64
 	Prob   uint32
 	Period uint32
 	Phase  uint32

@@ -298,7 +298,7 @@ func (s *System) linkFanout(c *core, cp *CoreProgram) {
 	c.outStart[c.n] = uint32(len(c.outRef))
 	for g := range cp.Generators {
 		gen := &cp.Generators[g]
-		lg := loadedGen{prob: gen.Prob, period: gen.Period, phase: gen.Phase, outStart: uint32(len(c.outRef))}
+		lg := loadedGen{seed: gen.Seed, prob: gen.Prob, period: gen.Period, phase: gen.Phase, outStart: uint32(len(c.outRef))}
 		for _, r := range gen.Out {
 			c.outRef = append(c.outRef, ref(r))
 		}

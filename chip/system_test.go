@@ -35,7 +35,8 @@ func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
 			}
 			cp.Axons = append(cp.Axons, ax)
 		}
-		cp.Generators = []Generator{{Prob: 3000, Out: []AxonRef{{uint32(ci), 0}}}, {Period: 7, Phase: 2, Out: []AxonRef{{uint32((ci + 1) % cores), 1}}}}
+		cp.Generators = []Generator{{Prob: 3000, Out: []AxonRef{{uint32(ci), 0}}}, {Period: 7, Phase: 2, Out: []AxonRef{{uint32((ci + 1) % cores), 1}}},
+			{Seed: 99, Prob: 2000, Out: []AxonRef{{uint32(ci), 2}}}}
 	}
 	for ci := range p.Cores {
 		for i := range p.Cores[ci].Neurons {
@@ -458,5 +459,39 @@ func TestProbes(t *testing.T) {
 	}
 	if _, err := s.RecordSpikes([]NeuronRef{{9, 0}}); !errors.Is(err, ErrNoSuchNeuron) {
 		t.Errorf("probe on a missing core: %v, want ErrNoSuchNeuron", err)
+	}
+}
+
+// TestGeneratorOwnSeed: a Poisson generator with its own seed fires the same
+// ticks whatever the program's seed; one without follows the program's.
+func TestGeneratorOwnSeed(t *testing.T) {
+	cfg := testConfig(t, func(c *Config) { c.Neuron.ActShift = 0; c.Neuron.VthShift = 0 })
+	ticks := func(progSeed, genSeed uint64) []uint64 {
+		cp := CoreProgram{
+			Profiles:   []Profile{{Du: [4]uint16{4095, 4095}, Dv: 4096, Vth: 10}},
+			Neurons:    []Neuron{{}},
+			Axons:      []Axon{{Synapses: []Synapse{{Neuron: 0, Weight: 20}}}},
+			Generators: []Generator{{Seed: genSeed, Prob: 6554, Out: []AxonRef{{0, 0}}}},
+		}
+		s, err := Load(cfg, &Program{Seed: progSeed, Cores: []CoreProgram{cp}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := s.RecordSpikes(nil)
+		if err := s.Run(context.Background(), 500); err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, sp := range rec.Spikes {
+			out = append(out, sp.Tick)
+		}
+		return out
+	}
+	a, b := ticks(1, 77), ticks(2, 77)
+	if !reflect.DeepEqual(a, b) || len(a) < 20 || len(a) > 80 {
+		t.Errorf("own-seed generator: %d and %d spikes, want the same ≈ 50", len(a), len(b))
+	}
+	if reflect.DeepEqual(ticks(1, 0), ticks(2, 0)) {
+		t.Error("generators without a seed ignore the program seed")
 	}
 }

@@ -46,8 +46,9 @@ type Conn struct {
 
 // Generator is a spike source with its own targets.
 type Generator struct {
-	Prob, Period, Phase uint32 // see chip.Generator
-	Post                int    // target population
+	Seed                uint64 // see chip.Generator
+	Prob, Period, Phase uint32
+	Post                int // target population
 	Type                uint8
 	WeightExp           int8
 	Targets             []Conn // Pre is ignored
@@ -182,7 +183,7 @@ func Compile(net *Network, cfg *chip.Config) (*chip.Program, *Placement, error) 
 			gen := net.Generators[g]
 			gi = len(src.Generators)
 			genOf[id] = gi
-			src.Generators = append(src.Generators, chip.Generator{Prob: gen.Prob, Period: gen.Period, Phase: gen.Phase})
+			src.Generators = append(src.Generators, chip.Generator{Seed: gen.Seed, Prob: gen.Prob, Period: gen.Period, Phase: gen.Phase})
 		}
 		src.Generators[gi].Out = append(src.Generators[gi].Out, ref)
 	}
