@@ -122,10 +122,10 @@ type layerState[F Float] struct {
 }
 
 // work is the scratch space of one worker: everything one sample needs for
-// its forward and backward pass. Its size is T·Σ(n·(4 + 2k)) floats plus the
-// spike lists, independent of the batch size.
+// its forward and backward pass: T·Σ n·(2 + k) floats (ψ, gS, ga per
+// synapse type; one more with diff_reset), a T×n bitset and the spike index
+// lists per hidden layer, independent of the batch size (see BPTTBytes).
 type work[F Float] struct {
-	spec   *Spec
 	fn     spikeFn
 	p      *netParams[F]
 	T      int
@@ -143,7 +143,7 @@ type work[F Float] struct {
 }
 
 func newWork[F Float](s *Spec, p *netParams[F], T int) *work[F] {
-	w := &work[F]{spec: s, fn: newSpikeFn(s), p: p, T: T, noise: s.Stochastic}
+	w := &work[F]{fn: newSpikeFn(s), p: p, T: T, noise: s.Stochastic}
 	_, w.fn.fast = any(F(0)).(float32)
 	for l := range p.layers {
 		lp := &p.layers[l]

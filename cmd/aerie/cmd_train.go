@@ -180,6 +180,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		return writeJSON(stdout, rep)
 	}
+	if tr.Stopped() {
+		fmt.Fprintf(stdout, "early stop: no better validation accuracy for %d epochs\n", tr.Cfg.Patience)
+	}
 	fmt.Fprintf(stdout, "test accuracy %.4f (%s, %d epochs, best validation %.4f at epoch %d), %.0f training samples/s; model written to %s\n",
 		ev.Accuracy, rep.Mode, rep.Epochs, tr.BestValAcc, tr.BestEpoch, rep.TrainSamplesPerS, *out)
 	return nil
