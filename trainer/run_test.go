@@ -334,3 +334,22 @@ func TestEventsTask(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestFano: a deterministic network has no trial-to-trial variability; a
+// stochastic one has Fano factors of order one (below one for spike counts
+// of neurons with refractoriness-like resets).
+func TestFano(t *testing.T) {
+	train, _, _ := tinySet(t, 3, 10)
+	for _, stoch := range []bool{false, true} {
+		tr := tinyTrainer(t, train, stoch, 1, LayerSpec{Size: 20}, LayerSpec{Size: 10})
+		f := Fano(tr.Model, train, 0, 200, 10, 1)
+		for l, x := range f {
+			switch {
+			case !stoch && !(x == 0 || math.IsNaN(x)):
+				t.Errorf("deterministic layer %d: Fano %v, want 0 (or NaN if silent)", l, x)
+			case stoch && !(x > 0.05 && x < 1.5):
+				t.Errorf("stochastic layer %d: Fano %v, want in (0.05, 1.5)", l, x)
+			}
+		}
+	}
+}
