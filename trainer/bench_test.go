@@ -19,7 +19,8 @@ func benchTrain(b *testing.B, spec Spec, set *dataset.Set, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng := newEngine32(m, set.Steps, workers(0), (batch+shardSize-1)/shardSize, true)
+	sz := shardSizeFor(batch)
+	eng := newEngine32(m, set.Steps, workers(0), sz, (batch+sz-1)/sz, true)
 	idx := permutation(len(set.Samples), 1, 0)[:batch]
 	lc := lossCfg{tr.Cfg.Loss, tr.Cfg.Reg}
 	b.ReportAllocs()

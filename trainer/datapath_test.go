@@ -24,7 +24,7 @@ func TestDatapathOrder(t *testing.T) {
 		m.Params[0].Data[0] = 0.8 // input → h0
 		m.Params[1].Data[0] = 2   // h0 → h1
 		m.Params[2].Data[0] = 1   // h1 → readout
-		eng := newEngine32(m, 6, 1, 1, false)
+		eng := newEngine32(m, 6, 1, 1, 1, false)
 		eng.params.prepare()
 		w := eng.works[0]
 		w.forward([]dataset.Event{{Step: 0, Unit: 0}, {Step: 1, Unit: 0}}, 0)

@@ -94,7 +94,8 @@
 //
 // # Training
 //
-// A batch is cut into shards of 8 samples; a fixed pool of workers takes
+// A batch is cut into shards of 8 samples (more above batch 512, so that at
+// most 64 gradient buffers exist); a fixed pool of workers takes
 // whole shards, each shard sums its gradient in its own buffer, and the
 // shards are reduced in order: the result is bit-identical for any worker
 // count (tested). One worker processes one sample at a time, layer by

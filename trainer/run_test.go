@@ -69,6 +69,14 @@ func TestWorkersBitIdentical(t *testing.T) {
 	}
 }
 
+func TestShardSize(t *testing.T) {
+	for _, c := range [][2]int{{1, 8}, {250, 8}, {512, 8}, {513, 9}, {4096, 64}} {
+		if got := shardSizeFor(c[0]); got != c[1] || (c[0]+got-1)/got > maxShards {
+			t.Errorf("shardSizeFor(%d) = %d, want %d and at most %d shards", c[0], got, c[1], maxShards)
+		}
+	}
+}
+
 // TestResumeExact: stopping (at an epoch end or mid-epoch on cancellation),
 // checkpointing and resuming gives bit-identical parameters to an
 // uninterrupted run.
@@ -181,7 +189,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		lc := lossCfg{LossMaxOverTime, Regularizer{Strength: 0.1, Threshold: 0.5}}
 		e := newF64(m, train.Steps, false)
 		l64, g64 := e.grad(m, s, lc, 42)
-		eng := newEngine32(m, train.Steps, 1, 1, true)
+		eng := newEngine32(m, train.Steps, 1, 1, 1, true)
 		eng.params.prepare()
 		sc := make([]float64, 4*m.Spec.Readout.Size+1)
 		l32, _ := eng.works[0].sampleGrad(s, 42, lc, 1, &eng.gviews[0], sc)

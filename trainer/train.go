@@ -13,11 +13,21 @@ import (
 	"github.com/aerie-neuro/aerie/trainer/dataset"
 )
 
-// shardSize is the number of samples whose gradients one buffer sums. A batch
-// is cut into shards of this size independent of the worker count, workers
-// take whole shards, and shard sums are reduced in shard order: the result
-// is bit-identical for any number of workers.
-const shardSize = 8
+// A batch is cut into shards of shardSizeFor(batch) samples, independent of
+// the worker count; workers take whole shards, each shard sums its
+// gradient in its own buffer, and shard sums are reduced in shard order: the
+// result is bit-identical for any number of workers. Shards hold 8 samples,
+// more for batches above 8·maxShards, so that gradient memory stays bounded
+// by maxShards parameter copies.
+const (
+	minShardSize = 8
+	maxShards    = 64
+	maxBatch     = 1 << 20
+)
+
+func shardSizeFor(batch int) int {
+	return max(minShardSize, (batch+maxShards-1)/maxShards)
+}
 
 // ErrDiverged is returned (wrapped) when the loss or a gradient stops being
 // finite.
@@ -90,6 +100,9 @@ func NewTrainer(m *Model, cfg TrainConfig) (*Trainer, error) {
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 256
+	}
+	if cfg.Batch > maxBatch {
+		return nil, fmt.Errorf("trainer: batch %d exceeds %d", cfg.Batch, maxBatch)
 	}
 	if cfg.Epochs < 0 {
 		return nil, fmt.Errorf("trainer: epochs must be ≥ 0, got %d", cfg.Epochs)
@@ -229,6 +242,7 @@ func permutation(n int, seed uint64, epoch int) []int {
 
 // engine32 is the float32 machinery of a run on one data shape.
 type engine32 struct {
+	shard   int // samples per shard
 	params  netParams[float32]
 	works   []*work[float32]
 	scratch [][]float64
@@ -237,8 +251,8 @@ type engine32 struct {
 	results []shardResult
 }
 
-func newEngine32(m *Model, T, nw, shards int, withGrad bool) *engine32 {
-	e := &engine32{}
+func newEngine32(m *Model, T, nw, shard, shards int, withGrad bool) *engine32 {
+	e := &engine32{shard: shard}
 	data := make([][]float32, len(m.Params))
 	for i := range m.Params {
 		data[i] = m.Params[i].Data
@@ -263,12 +277,13 @@ func newEngine32(m *Model, T, nw, shards int, withGrad bool) *engine32 {
 	return e
 }
 
-// run processes the samples idx of set (at most shardSize·len(results)),
+// run processes the samples idx of set (at most shard·len(results)),
 // with noise epoch epoch, accumulating gradients scaled by gscale when the
 // engine has gradient buffers.
 func (e *engine32) run(set *dataset.Set, idx []int, seed, epoch uint64, lc lossCfg, gscale float64) {
 	e.params.prepare()
-	nsh := (len(idx) + shardSize - 1) / shardSize
+	sz := e.shard
+	nsh := (len(idx) + sz - 1) / sz
 	runShards(nsh, len(e.works), func(wk, s int) {
 		w := e.works[wk]
 		r := &e.results[s]
@@ -279,7 +294,7 @@ func (e *engine32) run(set *dataset.Set, idx []int, seed, epoch uint64, lc lossC
 			clear(e.grads[s])
 			g = &e.gviews[s]
 		}
-		for _, i := range idx[s*shardSize : min(len(idx), (s+1)*shardSize)] {
+		for _, i := range idx[s*sz : min(len(idx), (s+1)*sz)] {
 			smp := &set.Samples[i]
 			loss, pred := w.sampleGrad(smp, noiseKey(seed, epoch, uint64(i)), lc, gscale, g, e.scratch[wk])
 			r.loss += loss
@@ -313,7 +328,8 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 	cfg := tr.Cfg
 	B := cfg.Batch
 	nw := workers(cfg.Workers)
-	eng := newEngine32(m, train.Steps, nw, (B+shardSize-1)/shardSize, true)
+	sz := shardSizeFor(B)
+	eng := newEngine32(m, train.Steps, nw, sz, (B+sz-1)/sz, true)
 	lc := lossCfg{cfg.Loss, cfg.Reg}
 	n := len(train.Samples)
 	batches := (n + B - 1) / B
@@ -331,7 +347,7 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 			idx := perm[tr.Batch*B : min(n, (tr.Batch+1)*B)]
 			eng.run(train, idx, cfg.Seed, uint64(ep), lc, 1/float64(len(idx)))
 			clear(tr.grad)
-			nsh := (len(idx) + shardSize - 1) / shardSize
+			nsh := (len(idx) + sz - 1) / sz
 			loss, correct := 0.0, 0
 			for s := 0; s < nsh; s++ {
 				for i, g := range eng.grads[s] {
@@ -456,8 +472,8 @@ type EvalResult struct {
 // hidden layers' mean firing rates.
 func Evaluate(m *Model, set *dataset.Set, cfg EvalConfig) EvalResult {
 	nw := workers(cfg.Workers)
-	const chunk = 64 * shardSize
-	eng := newEngine32(m, set.Steps, nw, chunk/shardSize, false)
+	const chunk = maxShards * minShardSize
+	eng := newEngine32(m, set.Steps, nw, minShardSize, maxShards, false)
 	lc := lossCfg{kind: cfg.Loss}
 	n := len(set.Samples)
 	idx := make([]int, n)
@@ -470,7 +486,7 @@ func Evaluate(m *Model, set *dataset.Set, cfg EvalConfig) EvalResult {
 	for lo := 0; lo < n; lo += chunk {
 		part := idx[lo:min(n, lo+chunk)]
 		eng.run(set, part, cfg.Seed, evalEpoch(cfg.Trial), lc, 1)
-		for s := 0; s < (len(part)+shardSize-1)/shardSize; s++ {
+		for s := 0; s < (len(part)+minShardSize-1)/minShardSize; s++ {
 			r := &eng.results[s]
 			res.Loss += r.loss
 			correct += r.correct
