@@ -1,15 +1,13 @@
 package trainer
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/aerie-neuro/aerie/internal/stricttoml"
 	"github.com/aerie-neuro/aerie/trainer/dataset"
 )
 
@@ -105,30 +103,22 @@ type TrainSection struct {
 	Patience int    `toml:"patience"`
 }
 
-// ParseConfig decodes TOML text strictly: syntax and type errors carry
-// line and column, unknown keys are named with their line.
+// ParseConfig decodes TOML text strictly (internal/stricttoml: unknown
+// keys and keys in the wrong case are named with their line, syntax errors
+// carry line and column, type errors line and key).
 func ParseConfig(name, text string) (*Config, error) {
 	var c Config
-	md, err := toml.Decode(text, &c)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, pe.Message)
+	if err := stricttoml.Decode(name, text, &c); err != nil {
+		// type errors come as "name: toml: line N (last key "k"): message"
+		if m := tomlTypeErr.FindStringSubmatch(err.Error()); m != nil && m[1] == name {
+			return nil, fmt.Errorf("%s:%s: key %q: %s", name, m[2], m[3], m[4])
 		}
-		// type errors come as "toml: line N (last key "k"): message"
-		if m := tomlTypeErr.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s:%s: key %q: %s", name, m[1], m[2], m[3])
-		}
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0].String()
-		return nil, fmt.Errorf("%s:%d: unknown key %q", name, keyLine(text, und[0]), k)
+		return nil, err
 	}
 	return &c, nil
 }
 
-var tomlTypeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+var tomlTypeErr = regexp.MustCompile(`^(.*): toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // LoadConfig reads and parses a TOML file.
 func LoadConfig(path string) (*Config, error) {
@@ -137,37 +127,6 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	return ParseConfig(path, string(b))
-}
-
-// keyLine finds the line of a key in TOML text (the toml package does not
-// expose positions of undecoded keys): it tracks [table] headers and
-// matches "key =" lines. 0 when not found.
-func keyLine(text string, key toml.Key) int {
-	table := ""
-	sc := bufio.NewScanner(strings.NewReader(text))
-	want := key.String()
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			table = strings.Trim(strings.TrimSpace(strings.Trim(line, "[]")), " ")
-			if table == want {
-				return n
-			}
-			continue
-		}
-		k, _, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		full := strings.TrimSpace(k)
-		if table != "" {
-			full = table + "." + full
-		}
-		if full == want || strings.HasPrefix(want, full+".") {
-			return n
-		}
-	}
-	return 0
 }
 
 func (c *Config) stochastic() bool { return c.Neuron.Stochastic == nil || *c.Neuron.Stochastic }

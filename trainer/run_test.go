@@ -280,7 +280,8 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown key", "[task]\ndataset = \"randman\"\n\n[train]\nepochs = 3\nepoch = 4\n", "cfg.toml:6: unknown key \"train.epoch\""},
 		{"unknown table", "[task]\ndataset = \"randman\"\n[trian]\nepochs = 3\n", "cfg.toml:3: unknown key \"trian\""},
 		{"syntax", "[task]\ndataset = randman\n", "cfg.toml:2:"},
-		{"type", "[train]\nepochs = \"many\"\n", "cfg.toml:2:"},
+		{"type", "[train]\nepochs = \"many\"\n", "cfg.toml:2: key \"train.epochs\""},
+		{"case", "[train]\nEpochs = 3\n", "cfg.toml:2: unknown key \"train.Epochs\" (did you mean \"epochs\""},
 	} {
 		_, err := ParseConfig("cfg.toml", c.text)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
