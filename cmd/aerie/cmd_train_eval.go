@@ -79,6 +79,11 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// the prediction rule follows the loss the model was trained with
+	loss, err := trainer.ParseLoss(cfg.Loss.Kind)
+	if err != nil {
+		return err
+	}
 	rep := evalReport{Model: pos[0], Mode: "deterministic", Task: cfg.Task.Dataset, Samples: len(test.Samples), Trials: *trials}
 	if m.Spec.Stochastic {
 		rep.Mode = "stochastic"
@@ -88,7 +93,7 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ev, err := trainer.EvaluateChecked(m, test, trainer.EvalConfig{Seed: *seed, Trial: r, Workers: *workers})
+		ev, err := trainer.EvaluateChecked(m, test, trainer.EvalConfig{Seed: *seed, Trial: r, Workers: *workers, Loss: loss})
 		if err != nil {
 			return err
 		}

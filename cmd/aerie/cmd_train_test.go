@@ -119,3 +119,32 @@ func TestTrainBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalMatchesTrainReport: train eval on the stored config scores the
+// model exactly as the training run's final test evaluation did (same noise
+// seed and trial, the same prediction rule for either loss).
+func TestEvalMatchesTrainReport(t *testing.T) {
+	for _, loss := range []string{"max_over_time", "sum_over_time"} {
+		cfg := writeConfig(t, tinyTrainTOML+"\n[loss]\nkind = \""+loss+"\"\n")
+		model := filepath.Join(t.TempDir(), "m.aem")
+		out, stderr, code := runAerie(t, "train", "--config", cfg, "--out", model, "--json")
+		if code != 0 {
+			t.Fatalf("%s: train: exit %d: %s", loss, code, stderr)
+		}
+		var rep struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+		}
+		json.Unmarshal([]byte(out), &rep)
+		out, stderr, code = runAerie(t, "train", "eval", model, "--fano-trials", "0", "--json")
+		if code != 0 {
+			t.Fatalf("%s: eval: exit %d: %s", loss, code, stderr)
+		}
+		var ev struct {
+			Accuracy float64 `json:"accuracy"`
+		}
+		json.Unmarshal([]byte(out), &ev)
+		if ev.Accuracy != rep.TestAccuracy {
+			t.Errorf("%s: eval accuracy %v, train report %v", loss, ev.Accuracy, rep.TestAccuracy)
+		}
+	}
+}
