@@ -30,9 +30,7 @@ func benchTrain(b *testing.B, spec Spec, set *dataset.Set, batch int) {
 		eng.run(set, idx, 1, uint64(i), lc, 1/float64(batch))
 		clear(tr.grad)
 		for s := range eng.grads {
-			for j, g := range eng.grads[s] {
-				tr.grad[j] += g
-			}
+			add(eng.grads[s], tr.grad)
 		}
 		tr.opt.step(tr.flat, tr.grad, tr.scale, 0.001)
 	}

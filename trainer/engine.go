@@ -588,22 +588,27 @@ func (w *work[F]) stepFast(p *layerParams[F], st *layerState[F], psi []F, bits [
 	zero := p.reset == ResetZero
 	base := key + uint64(t)<<32
 	if stochastic {
+		// two passes: the membranes and p for all neurons (no branches,
+		// independent table lookups), then ψ and the draws.
 		beta := float32(w.fn.beta)
 		for i := range v {
 			vt := lamV*v[i] + u[i]
-			pr := sigmoidFast(beta * float32(vt-theta))
+			v[i] = vt
+			psi[i] = F(sigmoidFast(beta * float32(vt-theta)))
+		}
+		for i := range v {
+			pr := float32(psi[i])
 			psi[i] = F(beta * pr * (1 - pr))
 			// the draw of uniform32(key, t, i)
 			if float32(mix64(base+uint64(i))>>40)*(1.0/(1<<24)) < pr {
 				st.idx = append(st.idx, int32(i))
 				bits[i>>6] |= 1 << (i & 63)
 				if zero {
-					vt = 0
+					v[i] = 0
 				} else {
-					vt -= theta
+					v[i] -= theta
 				}
 			}
-			v[i] = vt
 		}
 		return
 	}

@@ -350,9 +350,7 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 			nsh := (len(idx) + sz - 1) / sz
 			loss, correct := 0.0, 0
 			for s := 0; s < nsh; s++ {
-				for i, g := range eng.grads[s] {
-					tr.grad[i] += g
-				}
+				add(eng.grads[s], tr.grad) // in shard order: worker-count independent
 				loss += eng.results[s].loss
 				correct += eng.results[s].correct
 			}
