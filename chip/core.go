@@ -58,7 +58,6 @@ type core struct {
 	firedNeurons int      // fired[:firedNeurons] are neurons
 	inbox        []uint32 // external input axons for this tick
 	cnt          Counts   // this tick's events
-	busy         uint64   // this tick's busy cycles
 	totals       Counts   // since load
 	busyTotal,
 	accClips uint64
@@ -330,6 +329,15 @@ func (c *core) updateLoihi2(dp *Datapath, pr *Profile, lo, hi int, acc []int32) 
 	c.cnt.NeuronIdle += idle
 	c.cnt.NeuronActive += active
 	c.cnt.NeuronFire += uint64(hi-lo) - idle - active
+}
+
+// refsOf returns the fan-out of a fired neuron or generator (GeneratorID).
+func (c *core) refsOf(f uint32) []uint64 {
+	if f&(1<<31) != 0 {
+		g := &c.gens[f&^(1<<31)]
+		return c.outRef[g.outStart:g.outEnd]
+	}
+	return c.outRef[c.outStart[f]:c.outStart[f+1]]
 }
 
 // memoryBytes is the memory the loaded core holds, split into per-neuron

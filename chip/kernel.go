@@ -1,6 +1,9 @@
 package chip
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // kernelConsts are the broadcast constants of the vector kernel, one row of
 // eight lanes each (see loihi2_amd64.s for the layout).
@@ -59,16 +62,20 @@ func (c *core) updateLoihi2Vector(dp *Datapath, pr *Profile, k *kernelConsts, lo
 		blocks++
 		pad = blocks*8 - (hi - lo)
 	}
-	if cap(c.masks) < blocks {
-		c.masks = make([]uint8, blocks)
+	if len(c.masks) < blocks+8 {
+		c.masks = make([]uint8, blocks+8) // whole 64-bit words to scan
 	}
 	masks := c.masks[:blocks]
 	zeroIn, zeroInFired := loihi2AVX2(&acc[lo], &acc[n+lo], &c.u[lo], &c.u[n+lo], &c.v[lo], &c.bias[lo], &c.ref[lo], &masks[0], blocks, k)
 	fired := 0
-	for b, m := range masks {
+	for w := 0; w < blocks; w += 8 {
+		m := binary.LittleEndian.Uint64(c.masks[w : w+8])
+		if w+8 > blocks {
+			m &= 1<<(8*uint(blocks-w)) - 1 // bytes past this run are stale
+		}
 		for m != 0 {
-			j := bits.TrailingZeros8(m)
-			c.fired = append(c.fired, uint32(lo+b*8+j))
+			j := bits.TrailingZeros64(m)
+			c.fired = append(c.fired, uint32(lo+w*8+j))
 			m &= m - 1
 			fired++
 		}

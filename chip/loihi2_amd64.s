@@ -27,19 +27,22 @@
 	VPSIGND X, Y5, X
 
 // func loihi2AVX2(a0, a1, u0, u1, v, bias, ref *int32, masks *uint8, blocks int, k *kernelConsts) (zeroIn, zeroInFired int)
+//
+// a1 − a0 must equal u1 − u0 (type-major arrays with one stride): the
+// second type is addressed as the first plus that stride, which keeps every
+// counter in a register.
 TEXT ·loihi2AVX2(SB), NOSPLIT, $0-96
 	MOVQ a0+0(FP), SI
-	MOVQ a1+8(FP), DI
+	MOVQ a1+8(FP), R9
+	SUBQ SI, R9 // stride in bytes
 	MOVQ u0+16(FP), R8
-	MOVQ u1+24(FP), R9
 	MOVQ v+32(FP), R10
 	MOVQ bias+40(FP), R11
 	MOVQ ref+48(FP), R12
 	MOVQ masks+56(FP), R13
 	MOVQ blocks+64(FP), CX
 	MOVQ k+72(FP), DX
-	MOVQ $0, zeroIn+80(FP)
-	MOVQ $0, zeroInFired+88(FP)
+	XORQ DI, DI // zeroIn | zeroInFired << 32
 	VMOVDQU 0(DX), Y15
 	VPXOR Y14, Y14, Y14
 	VMOVQ 320(DX), X13
@@ -49,10 +52,10 @@ loop:
 	TESTQ CX, CX
 	JZ done
 
-	VMOVDQU (SI), Y0 // a0
-	VMOVDQU (DI), Y1 // a1
+	VMOVDQU (SI), Y0      // a0
+	VMOVDQU (SI)(R9*1), Y1 // a1
 	VMOVDQU Y14, (SI)
-	VMOVDQU Y14, (DI)
+	VMOVDQU Y14, (SI)(R9*1)
 	VPOR Y0, Y1, Y2
 	VPCMPEQD Y14, Y2, Y2 // no input this tick
 
@@ -64,13 +67,13 @@ loop:
 	VPSRAD X12, Y3, Y3
 	VMOVDQU Y3, (R8)
 
-	VMOVDQU (R9), Y6 // u1
+	VMOVDQU (R8)(R9*1), Y6 // u1
 	DECAY(Y6, 64(DX))
 	VPSLLD X13, Y1, Y1
 	VPADDD Y1, Y6, Y6
 	VPSLLD X12, Y6, Y6
 	VPSRAD X12, Y6, Y6
-	VMOVDQU Y6, (R9)
+	VMOVDQU Y6, (R8)(R9*1)
 
 	VMOVDQU (R12), Y7     // ref
 	VPCMPGTD Y14, Y7, Y8  // Y8 = ref > 0: refractory
@@ -104,21 +107,24 @@ loop:
 	VMOVMSKPS Y2, BX
 	ANDL BX, AX
 	POPCNTL BX, BX
-	ADDQ BX, zeroIn+80(FP)
+	ADDQ BX, DI
 	POPCNTL AX, AX
-	ADDQ AX, zeroInFired+88(FP)
+	SHLQ $32, AX
+	ADDQ AX, DI
 
 	ADDQ $32, SI
-	ADDQ $32, DI
 	ADDQ $32, R8
-	ADDQ $32, R9
 	ADDQ $32, R10
 	ADDQ $32, R11
 	ADDQ $32, R12
-	ADDQ $1, R13
+	INCQ R13
 	DECQ CX
 	JMP loop
 
 done:
+	MOVL DI, AX
+	MOVQ AX, zeroIn+80(FP)
+	SHRQ $32, DI
+	MOVQ DI, zeroInFired+88(FP)
 	VZEROUPPER
 	RET

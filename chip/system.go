@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // PortEvent is an address event at a port: channel Channel of port Port
@@ -56,14 +57,14 @@ type Traffic struct {
 // Cores is the number of cores that may send.
 func (tr *Traffic) Cores() int { return len(tr.s.cores) }
 
-// Each calls fn for every message of the tick, in a fixed order (sending
-// core, then receiving worker, then emission order), with the sending and
-// receiving cores and the number of synapses the message will reach.
+// Each calls fn for every message of the tick in emission order — sending
+// core, then firing neuron (generators last), then output-axon entry —
+// which does not depend on the worker count, with the sending and receiving
+// cores and the number of synapses the message will reach.
 func (tr *Traffic) Each(fn func(src, dst, synapses int)) {
-	ob := tr.s.outbox[tr.parity]
-	for src := range ob {
-		for _, msgs := range ob[src] {
-			for _, ref := range msgs {
+	for src, c := range tr.s.cores {
+		for _, f := range c.fired {
+			for _, ref := range c.refsOf(f) {
 				dst := int(ref >> 32)
 				fn(src, dst, int(tr.s.cores[dst].syn[uint32(ref)]>>8))
 			}
@@ -93,10 +94,12 @@ type System struct {
 	workers int
 	owner   []int   // core → worker
 	owned   [][]int // worker → cores
-	// outbox[parity][src][worker]: messages (dst << 32 | row offset)
-	// emitted by core src at a tick of that parity, for cores owned by
-	// worker.
+	// outbox[parity][v][w]: messages (dst << 32 | row offset) emitted by
+	// the cores of worker v at a tick of that parity, for cores owned by
+	// worker w. Each worker writes only its own row and reads only its own
+	// column, so per tick the workers share W² slice headers, nothing else.
 	outbox [2][][][]uint64
+	ws     []workerTick
 
 	inputs  [][][]AxonRef // port → channel → axons
 	outputs []NeuronRef
@@ -164,11 +167,12 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	s.workers = w
 	s.partition()
 	for par := range s.outbox {
-		s.outbox[par] = make([][][]uint64, len(s.cores))
-		for src := range s.cores {
-			s.outbox[par][src] = make([][]uint64, w)
+		s.outbox[par] = make([][][]uint64, w)
+		for v := range w {
+			s.outbox[par][v] = make([][]uint64, w)
 		}
 	}
+	s.ws = make([]workerTick, w)
 	s.stats.Cores = make([]CoreStats, len(s.cores))
 	return s, nil
 }
@@ -379,14 +383,18 @@ func (s *System) phase(w int) {
 	prev := cur ^ 1
 	// deliver the messages of tick t−1 into the accumulators of our cores
 	if t > 0 {
-		ob := s.outbox[prev]
-		for src := range ob {
-			for _, ref := range ob[src][w] {
+		for _, row := range s.outbox[prev] {
+			for _, ref := range row[w] {
 				s.cores[ref>>32].deliverRow(uint32(ref), t)
 			}
 		}
 	}
 	costs := &s.cfg.Cost.Cycles
+	out := s.outbox[cur][w]
+	for i := range out {
+		out[i] = out[i][:0]
+	}
+	var maxBusy, spikes uint64
 	for _, ci := range s.owned[w] {
 		c := s.cores[ci]
 		for _, ax := range c.inbox {
@@ -394,29 +402,33 @@ func (s *System) phase(w int) {
 		}
 		c.inbox = c.inbox[:0]
 		c.update(s.dp, s.seed, t)
-		out := s.outbox[cur][ci]
-		for i := range out {
-			out[i] = out[i][:0]
-		}
 		for _, f := range c.fired {
-			var refs []uint64
-			if f&(1<<31) != 0 {
-				g := &c.gens[f&^(1<<31)]
-				refs = c.outRef[g.outStart:g.outEnd]
+			refs := c.refsOf(f)
+			if len(out) == 1 {
+				out[0] = append(out[0], refs...)
 			} else {
-				refs = c.outRef[c.outStart[f]:c.outStart[f+1]]
-			}
-			for _, ref := range refs {
-				dw := s.owner[ref>>32]
-				out[dw] = append(out[dw], ref)
+				for _, ref := range refs {
+					dw := s.owner[ref>>32]
+					out[dw] = append(out[dw], ref)
+				}
 			}
 			c.cnt.Messages += uint64(len(refs))
 		}
-		c.busy = c.cnt.Cycles(costs)
-		c.busyTotal += c.busy
+		busy := c.cnt.Cycles(costs)
+		c.busyTotal += busy
 		c.totals.add(&c.cnt)
 		c.cnt = Counts{}
+		maxBusy = max(maxBusy, busy)
+		spikes += uint64(len(c.fired))
 	}
+	s.ws[w] = workerTick{maxBusy: maxBusy, spikes: spikes}
+}
+
+// workerTick is one worker's summary of a tick, read between ticks; padded
+// to a cache line so that workers do not share lines.
+type workerTick struct {
+	maxBusy, spikes uint64
+	_               [48]byte
 }
 
 // between runs on one goroutine while every worker waits: the interconnect,
@@ -425,11 +437,10 @@ func (s *System) between(ctx context.Context, end uint64) {
 	t := s.tick
 	s.traffic = Traffic{s: s, parity: int(t & 1)}
 	icCycles, icPJ := s.ic.Exchange(t, &s.traffic)
-	var maxBusy uint64
-	var spikes uint64
-	for _, c := range s.cores {
-		maxBusy = max(maxBusy, c.busy)
-		spikes += uint64(len(c.fired))
+	var maxBusy, spikes uint64
+	for i := range s.ws {
+		maxBusy = max(maxBusy, s.ws[i].maxBusy)
+		spikes += s.ws[i].spikes
 	}
 	st := &s.stats
 	work := maxBusy + icCycles
@@ -534,9 +545,14 @@ type barrier struct {
 	cond    sync.Cond
 }
 
+// A waiter spins for up to barrierSpin of wall time (a CUBA tick on two
+// workers is about 3 µs of work, so a partner is nearly always that close),
+// then yields barrierYields times, then sleeps. Sleeping costs a futex
+// wake-up of tens of microseconds, so it is the last resort for loaded
+// machines and for more workers than processors.
 const (
-	barrierSpins  = 200 // busy checks before yielding
-	barrierYields = 50  // runtime.Gosched calls before sleeping
+	barrierSpin   = 50 * time.Microsecond
+	barrierYields = 20
 )
 
 func newBarrier(n int) *barrier {
@@ -556,12 +572,19 @@ func (b *barrier) wait(serial func()) {
 		b.mu.Unlock()
 		return
 	}
-	for i := 0; i < barrierSpins+barrierYields; i++ {
+	start := time.Now()
+	for i := 1; ; i++ {
 		if b.gen.Load() != g {
 			return
 		}
-		if i >= barrierSpins {
-			runtime.Gosched()
+		if i&127 == 0 && time.Since(start) > barrierSpin {
+			break
+		}
+	}
+	for i := 0; i < barrierYields; i++ {
+		runtime.Gosched()
+		if b.gen.Load() != g {
+			return
 		}
 	}
 	b.mu.Lock()
