@@ -19,7 +19,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	seconds := fs.Float64("seconds", 10, "biological time to simulate, in seconds")
 	seed := fs.Uint64("seed", 1, "seed of connectivity and initial membranes")
-	workers := fs.Int("workers", 0, "worker goroutines (0: one per processor); results do not depend on it")
+	workers := fs.Int("workers", 0, "worker goroutines (0: automatic, one per 16384 neurons up to one per processor); results do not depend on it")
 	chipArg := fs.String("chip", "", "chip preset name or TOML file (default: the embedded default chip)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	fs.Usage = func() {
