@@ -39,6 +39,12 @@ var inspectHooks []InspectHook
 type formatFlags struct {
 	from, to, layout, aedat3 string
 	size, compression        string
+	wire                     string // pcap input: decode every datagram as this wire format
+}
+
+// registerWire adds --wire, for commands that read captures as events.
+func (ff *formatFlags) registerWire(fs *flag.FlagSet) {
+	fs.StringVar(&ff.wire, "wire", "", "pcap input: decode every UDP datagram as this format: native, eieio, jaer, spif (default: by UDP port)")
 }
 
 func (ff *formatFlags) register(fs *flag.FlagSet, to bool) {
@@ -54,10 +60,18 @@ func (ff *formatFlags) register(fs *flag.FlagSet, to bool) {
 
 // openInput opens path for reading events; format comes from --from, the
 // content, or the extension, in that order.
-func (ff *formatFlags) openInput(path string, wire *aer.WireFormat) (aer.StreamReader, aer.Format, io.Closer, error) {
+func (ff *formatFlags) openInput(path string) (aer.StreamReader, aer.Format, io.Closer, error) {
 	layout, err := aer.ParseAEDAT2Layout(ff.layout)
 	if err != nil {
 		return nil, 0, nil, usageError{err.Error()}
+	}
+	var wire *aer.WireFormat
+	if ff.wire != "" {
+		wf, err := aer.ParseWireFormat(ff.wire)
+		if err != nil {
+			return nil, 0, nil, usageError{err.Error()}
+		}
+		wire = &wf
 	}
 	f := aer.FormatUnknown
 	if ff.from != "" {
@@ -180,7 +194,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var ff formatFlags
 	ff.register(fs, true)
 	unitFlag := fs.String("unit", "", "override the time unit written to the output: tick or us")
-	wireFlag := fs.String("wire", "", "pcap input: decode every UDP datagram as this format (default: by UDP port)")
+	ff.registerWire(fs)
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -194,18 +208,10 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var wire *aer.WireFormat
-	if *wireFlag != "" {
-		wf, err := aer.ParseWireFormat(*wireFlag)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		wire = &wf
-	}
 	if of == aer.FormatAEDAT4 && opt.Width == 0 {
 		// AEDAT 4.0 records the sensor size up front: take it from a first
 		// pass over the input.
-		r, _, closer, err := ff.openInput(in, wire)
+		r, _, closer, err := ff.openInput(in)
 		if err != nil {
 			return err
 		}
@@ -219,7 +225,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			opt.Width, opt.Height = 1, 1
 		}
 	}
-	r, inf, closer, err := ff.openInput(in, wire)
+	r, inf, closer, err := ff.openInput(in)
 	if err != nil {
 		return err
 	}
@@ -319,7 +325,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var ff formatFlags
 	ff.register(fs, false)
-	wireFlag := fs.String("wire", "", "pcap: decode every UDP datagram as this format (default: by UDP port)")
+	ff.registerWire(fs)
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -344,15 +350,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 	}
-	var wire *aer.WireFormat
-	if *wireFlag != "" {
-		wf, err := aer.ParseWireFormat(*wireFlag)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		wire = &wf
-	}
-	r, f, closer, err := ff.openInput(path, wire)
+	r, f, closer, err := ff.openInput(path)
 	if err != nil {
 		return err
 	}
@@ -546,7 +544,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		h := aer.InjectionSDP(x, y, cpu)
 		cfg.SDP = &h
 	}
-	r, _, closer, err := ff.openInput(path, nil)
+	r, _, closer, err := ff.openInput(path)
 	if err != nil {
 		return err
 	}
