@@ -184,13 +184,11 @@ const (
 // eventCapacity × eventSize bytes. Polarity and spike packets are decoded;
 // other packet types (frames, IMU, special events) are skipped and counted.
 type AEDAT3Reader struct {
-	r       *bufio.Reader
-	off     int64
-	body    []byte
-	pending []Event
-	head    int
-	err     error
-	Header  []string
+	r    *bufio.Reader
+	off  int64
+	body []byte
+	packetQueue
+	Header []string
 	// SkippedPackets counts packets of other event types.
 	SkippedPackets int64
 }
@@ -212,25 +210,36 @@ func NewAEDAT3Reader(r io.Reader) (*AEDAT3Reader, error) {
 func (ar *AEDAT3Reader) Unit() Unit { return Microsecond }
 
 // Read implements Reader.
-func (ar *AEDAT3Reader) Read(dst []Event) (int, error) {
+func (ar *AEDAT3Reader) Read(dst []Event) (int, error) { return ar.read(dst, ar.packet) }
+
+// packetQueue serves the events of a packet-structured stream: fill decodes
+// the next packet into pending, or returns the error that ends the stream
+// (returned once the events before it are read).
+type packetQueue struct {
+	pending []Event
+	head    int
+	err     error
+}
+
+func (q *packetQueue) read(dst []Event, fill func() error) (int, error) {
 	n := 0
 	for n < len(dst) {
-		if ar.head < len(ar.pending) {
-			k := copy(dst[n:], ar.pending[ar.head:])
-			ar.head += k
+		if q.head < len(q.pending) {
+			k := copy(dst[n:], q.pending[q.head:])
+			q.head += k
 			n += k
 			continue
 		}
-		if ar.err != nil {
+		if q.err != nil {
 			break
 		}
-		ar.pending, ar.head = ar.pending[:0], 0
-		ar.err = ar.packet()
+		q.pending, q.head = q.pending[:0], 0
+		q.err = fill()
 	}
 	if n > 0 {
 		return n, nil
 	}
-	return 0, ar.err
+	return 0, q.err
 }
 
 // packet reads one packet into pending.

@@ -37,11 +37,9 @@ type AEDAT4Reader struct {
 	compression int32
 	tablePos    int64
 	raw, plain  []byte
-	pending     []Event
-	head        int
-	err         error
-	zd          *zstd.Decoder
-	lz          *lz4.Reader
+	packetQueue
+	zd *zstd.Decoder
+	lz *lz4.Reader
 	// Info is the XML description of the streams from the IOHeader.
 	Info string
 	// SkippedPackets counts packets that are not events.
@@ -108,26 +106,7 @@ func (ar *AEDAT4Reader) Unit() Unit { return Microsecond }
 func (ar *AEDAT4Reader) Compression() int { return int(ar.compression) }
 
 // Read implements Reader.
-func (ar *AEDAT4Reader) Read(dst []Event) (int, error) {
-	n := 0
-	for n < len(dst) {
-		if ar.head < len(ar.pending) {
-			k := copy(dst[n:], ar.pending[ar.head:])
-			ar.head += k
-			n += k
-			continue
-		}
-		if ar.err != nil {
-			break
-		}
-		ar.pending, ar.head = ar.pending[:0], 0
-		ar.err = ar.packet()
-	}
-	if n > 0 {
-		return n, nil
-	}
-	return 0, ar.err
-}
+func (ar *AEDAT4Reader) Read(dst []Event) (int, error) { return ar.read(dst, ar.packet) }
 
 func (ar *AEDAT4Reader) packet() error {
 	start := ar.off
