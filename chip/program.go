@@ -131,7 +131,9 @@ const maxReported = 20
 // Check verifies that p fits the chip description c: every core within its
 // resources, every parameter within its field width, every reference
 // pointing at something that exists. It returns all problems found (at most
-// 20), joined; nil means Load will succeed.
+// 20), joined. Load runs Check first and adds one check that needs the
+// packed synapse memory: no neuron's worst-case input may overflow the
+// emulator's 32-bit accumulators.
 func (p *Program) Check(c *Config) error {
 	var errs []error
 	add := func(core int, res string, have int64, limit string) {
@@ -215,6 +217,8 @@ func (p *Program) Check(c *Config) error {
 			}
 			if int64(nr.BiasMant) > biasMax || int64(nr.BiasMant) < -biasMax-1 {
 				add(ci, fmt.Sprintf("neuron %d bias mantissa", i), int64(nr.BiasMant), fmt.Sprintf("±%d (neuron.bias_bits)", biasMax))
+			} else if b := int64(nr.BiasMant) << min(nr.BiasExp, 32); b != int64(int32(b)) {
+				add(ci, fmt.Sprintf("neuron %d bias (mantissa << exponent)", i), b, "32 bits")
 			}
 			if int(nr.BiasExp) > n.BiasExpMax {
 				add(ci, fmt.Sprintf("neuron %d bias exponent", i), int64(nr.BiasExp), fmt.Sprintf("%d (neuron.bias_exp_max)", n.BiasExpMax))
@@ -226,9 +230,6 @@ func (p *Program) Check(c *Config) error {
 			for _, r := range nr.Out {
 				checkRef(ci, fmt.Sprintf("neuron %d output", i), r)
 			}
-		}
-		if outs > c.Core.OutputAxons {
-			add(ci, "output axons", int64(outs), fmt.Sprintf("%d (core.output_axons)", c.Core.OutputAxons))
 		}
 		syns := 0
 		for a := range cp.Axons {
@@ -269,6 +270,9 @@ func (p *Program) Check(c *Config) error {
 				checkRef(ci, fmt.Sprintf("generator %d output", g), r)
 			}
 		}
+		if outs > c.Core.OutputAxons {
+			add(ci, "output axons (neurons and generators)", int64(outs), fmt.Sprintf("%d (core.output_axons)", c.Core.OutputAxons))
+		}
 	}
 	names := map[string]bool{}
 	for i, in := range p.Inputs {
@@ -286,6 +290,7 @@ func (p *Program) Check(c *Config) error {
 		add(-1, "ports", int64(len(p.Inputs)+len(p.Outputs)), "65536 per direction")
 	}
 	outNames := map[string]bool{}
+	outputOf := map[NeuronRef]string{}
 	for i, out := range p.Outputs {
 		if outNames[out.Name] {
 			errs = append(errs, fmt.Errorf("output port %d: duplicate port name %q", i, out.Name))
@@ -295,6 +300,11 @@ func (p *Program) Check(c *Config) error {
 			if int(r.Core) >= len(p.Cores) || int(r.Neuron) >= len(p.Cores[r.Core].Neurons) {
 				add(-1, fmt.Sprintf("output port %q channel %d neuron (core %d)", out.Name, ch, r.Core), int64(r.Neuron), "a neuron of the program")
 			}
+			where := fmt.Sprintf("output port %q channel %d", out.Name, ch)
+			if prev, dup := outputOf[r]; dup && len(errs) < maxReported {
+				errs = append(errs, fmt.Errorf("%s: core %d neuron %d is already %s", where, r.Core, r.Neuron, prev))
+			}
+			outputOf[r] = where
 		}
 	}
 	return errors.Join(errs...)

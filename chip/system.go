@@ -152,13 +152,8 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	for _, in := range p.Inputs {
 		s.inputs = append(s.inputs, in.Channels)
 	}
-	seen := map[NeuronRef]bool{}
 	for pi, out := range p.Outputs {
 		for ch, r := range out.Neurons {
-			if seen[r] {
-				return nil, fmt.Errorf("chip: output port %q channel %d: core %d neuron %d is already an output channel", out.Name, ch, r.Core, r.Neuron)
-			}
-			seen[r] = true
 			c := s.cores[r.Core]
 			if c.outCh == nil {
 				c.outCh = make([]uint64, c.n)
@@ -225,11 +220,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	for i := range cp.Neurons {
 		nr := &cp.Neurons[i]
 		c.v[i] = nr.V
-		b := int64(nr.BiasMant) << nr.BiasExp
-		if b != int64(int32(b)) {
-			return nil, &ResourceError{int(id), fmt.Sprintf("neuron %d bias", i), b, "32 bits"}
-		}
-		c.bias[i] = int32(b)
+		c.bias[i] = nr.BiasMant << nr.BiasExp // fits: Check
 		if i == 0 || int(nr.Profile) != c.runs[len(c.runs)-1].profile {
 			c.runs = append(c.runs, run{lo: i, hi: i + 1, profile: int(nr.Profile)})
 		} else {

@@ -345,6 +345,9 @@ func TestResourceErrors(t *testing.T) {
 		{"output port", func(p *Program) {
 			p.Outputs[0].Neurons[0] = NeuronRef{0, 999}
 		}, `output port "out" channel 0`},
+		{"generator fan-out counts", func(p *Program) {
+			p.Cores[0].Generators[0].Out = make([]AxonRef, 4096)
+		}, "core 0: output axons (neurons and generators) = 4128 exceeds 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,5 +496,15 @@ func TestGeneratorOwnSeed(t *testing.T) {
 	}
 	if reflect.DeepEqual(ticks(1, 0), ticks(2, 0)) {
 		t.Error("generators without a seed ignore the program seed")
+	}
+}
+
+func TestOutputNeuronOnce(t *testing.T) {
+	cfg := Default()
+	p := randomProgram(cfg, 1, 2, 10)
+	p.Outputs[0].Neurons[1] = p.Outputs[0].Neurons[0]
+	want := `output port "out" channel 1: core 0 neuron 0 is already output port "out" channel 0`
+	if err := p.Check(cfg); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Check: %v, want an error containing %q", err, want)
 	}
 }
