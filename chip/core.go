@@ -1,9 +1,5 @@
 package chip
 
-import (
-	"math/bits"
-)
-
 // core is one loaded core: a single-threaded state machine. Nothing in it
 // starts goroutines, reads a clock or draws hidden random numbers; the
 // worker that owns it calls deliver, then update, once per tick.
@@ -347,11 +343,4 @@ func (c *core) memoryBytes() (neuron, synapse, fanout int) {
 	synapse = 4*len(c.syn) + 4*len(c.axons)
 	fanout = 8 * len(c.outRef)
 	return
-}
-
-func log2ceil(n int) uint {
-	if n <= 1 {
-		return 0
-	}
-	return uint(bits.Len(uint(n - 1)))
 }

@@ -7,29 +7,27 @@ import "math"
 // time step; the core's inner loops (core.go) are specialised copies, and a
 // test checks them against these methods bit for bit.
 type Datapath struct {
-	Types       int
-	instant     bool // current = "instant"
-	decay       decayMode
-	nearest     bool
-	uOffset     int32
-	actShift    uint
-	vthShift    uint
-	uWrap       bool
-	vWrap       bool
-	uBits       uint
-	vBits       uint
-	uMin, uMax  int64
-	vMin, vMax  int64
-	accMin      int64
-	accMax      int64
-	accWrap     bool
-	accBits     uint
-	ge          bool // compare "ge"
-	subtract    bool // reset "subtract"
-	decayMax    int32
-	refMax      int32
-	stochastic  bool
-	escapeLimit int
+	Types      int
+	instant    bool // current = "instant"
+	decay      decayMode
+	nearest    bool
+	uOffset    int32
+	actShift   uint
+	vthShift   uint
+	uWrap      bool
+	vWrap      bool
+	uBits      uint
+	vBits      uint
+	uMin, uMax int64
+	vMin, vMax int64
+	accMin     int64
+	accMax     int64
+	accWrap    bool
+	accBits    uint
+	ge         bool // compare "ge"
+	subtract   bool // reset "subtract"
+	decayMax   int32
+	refMax     int32
 }
 
 type decayMode uint8
@@ -45,24 +43,22 @@ const (
 func NewDatapath(c *Config) *Datapath {
 	n := c.Neuron
 	d := &Datapath{
-		Types:       n.SynapseTypes,
-		instant:     n.Current == "instant",
-		nearest:     n.Rounding == "nearest",
-		uOffset:     int32(n.UDecayOffset),
-		actShift:    uint(n.ActShift),
-		vthShift:    uint(n.VthShift),
-		uWrap:       n.UOverflow == "wrap",
-		vWrap:       n.VOverflow == "wrap",
-		uBits:       uint(n.UBits),
-		vBits:       uint(n.VBits),
-		accWrap:     c.Synapse.AccOverflow == "wrap",
-		accBits:     uint(c.Synapse.AccBits),
-		ge:          n.Compare == "ge",
-		subtract:    n.Reset == "subtract",
-		decayMax:    int32(1)<<n.DecayBits - 1,
-		refMax:      int32(1)<<n.RefractoryBits - 1,
-		stochastic:  n.Stochastic,
-		escapeLimit: n.EscapeEntries,
+		Types:    n.SynapseTypes,
+		instant:  n.Current == "instant",
+		nearest:  n.Rounding == "nearest",
+		uOffset:  int32(n.UDecayOffset),
+		actShift: uint(n.ActShift),
+		vthShift: uint(n.VthShift),
+		uWrap:    n.UOverflow == "wrap",
+		vWrap:    n.VOverflow == "wrap",
+		uBits:    uint(n.UBits),
+		vBits:    uint(n.VBits),
+		accWrap:  c.Synapse.AccOverflow == "wrap",
+		accBits:  uint(c.Synapse.AccBits),
+		ge:       n.Compare == "ge",
+		subtract: n.Reset == "subtract",
+		decayMax: int32(1)<<n.DecayBits - 1,
+		refMax:   int32(1)<<n.RefractoryBits - 1,
 	}
 	switch n.Decay {
 	case "mul12":
