@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// benchCore builds one loaded core of n deterministic neurons with two
+// benchProgram builds a one-core program of n deterministic neurons with two
 // synapse types, driven by bias so that they fire.
 func benchProgram(n, synPerAxon int) *Program {
 	cp := CoreProgram{Profiles: []Profile{{Du: [4]uint16{80, 40}, Dv: 20, Vth: 56889, Refractory: 50}}}
@@ -14,12 +14,11 @@ func benchProgram(n, synPerAxon int) *Program {
 	for a := 0; a < n; a++ {
 		var row []Synapse
 		for j := 0; j < synPerAxon; j++ {
-			row = append(row, Synapse{Neuron: uint32((a*7 + j*13) % n), Type: uint8(j & 1), Weight: int32(45-300*(j&1))/1 + 0})
-		}
-		for j := range row {
-			if row[j].Weight < -255 {
-				row[j].Weight = -250
+			w := int32(45) // CUBA's excitatory and inhibitory weights, alternating
+			if j&1 == 1 {
+				w = -250
 			}
+			row = append(row, Synapse{Neuron: uint32((a*7 + j*13) % n), Type: uint8(j & 1), Weight: w})
 		}
 		cp.Axons = append(cp.Axons, Axon{Synapses: row})
 	}

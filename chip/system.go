@@ -179,7 +179,6 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 		}
 	}
 	s.ws = make([]workerTick, w)
-	s.stats.Cores = make([]CoreStats, len(s.cores))
 	return s, nil
 }
 
