@@ -19,8 +19,9 @@ type core struct {
 	ref []int32 // refractory ticks left
 
 	// parameters
-	bias     []int32 // bias_mant << bias_exp
-	runs     []run   // neurons grouped into runs that share a profile
+	bias     []int32  // bias_mant << bias_exp
+	noise    []uint32 // noise keys, for cores with stochastic profiles (else nil)
+	runs     []run    // neurons grouped into runs that share a profile
 	profiles []Profile
 
 	// dendritic accumulators: a ring of slots, each types·n wide
@@ -50,7 +51,7 @@ type core struct {
 	outCh []uint64
 
 	// per tick
-	fired        []uint32 // neurons, then generators (as GeneratorID), that fired this tick
+	fired        []uint32 // neurons, then generators (as GeneratorID, once per spike), that fired this tick
 	firedNeurons int      // fired[:firedNeurons] are neurons
 	inbox        []uint32 // external input axons for this tick
 	cnt          Counts   // this tick's events
@@ -69,7 +70,9 @@ type run struct {
 type loadedGen struct {
 	seed                uint64 // 0: the program's seed
 	prob, period, phase uint32
-	outStart, outEnd    uint32 // into core.outRef
+	key                 uint32
+	counts              []uint32 // cumulative count table (Poisson sources), or nil
+	outStart, outEnd    uint32   // into core.outRef
 }
 
 // Counts are the events of a core (or a system) that the cost tables price.
@@ -186,17 +189,26 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 	c.firedNeurons = len(c.fired)
 	for g := range c.gens {
 		gen := &c.gens[g]
-		var fire bool
-		if gen.prob > 0 {
+		k := 0
+		switch {
+		case gen.counts != nil || gen.prob > 0:
 			s := seed
 			if gen.seed != 0 {
 				s = gen.seed
 			}
-			fire = uint32(Rand16(s, c.id, GeneratorID(g), t)) < gen.prob
-		} else {
-			fire = t >= uint64(gen.phase) && (t-uint64(gen.phase))%uint64(gen.period) == 0
+			r := Noise(s, gen.key, t)
+			if gen.counts != nil {
+				r32 := uint32(r >> 32)
+				for k < len(gen.counts) && gen.counts[k] <= r32 {
+					k++
+				}
+			} else if uint32(r>>48) < gen.prob {
+				k = 1
+			}
+		case t >= uint64(gen.phase) && (t-uint64(gen.phase))%uint64(gen.period) == 0:
+			k = 1
 		}
-		if fire {
+		for ; k > 0; k-- {
 			c.fired = append(c.fired, GeneratorID(g))
 			c.cnt.Generated++
 		}
@@ -221,7 +233,7 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 		st.Ref = c.ref[i]
 		in.Bias = int64(c.bias[i])
 		if pr.Escape != nil {
-			in.Rand = Rand16(seed, c.id, uint32(i), t)
+			in.Rand = Rand16(seed, c.noise[i], t)
 		}
 		fired := dp.Step(&st, pr, &in)
 		for k := 0; k < c.types; k++ {
@@ -339,7 +351,7 @@ func (c *core) refsOf(f uint32) []uint64 {
 // memoryBytes is the memory the loaded core holds, split into per-neuron
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
-	neuron = 4*len(c.v) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	neuron = 4*len(c.v) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
 	synapse = 4*len(c.syn) + 4*len(c.axons)
 	fanout = 8 * len(c.outRef)
 	return

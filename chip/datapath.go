@@ -280,22 +280,3 @@ func SampleEscape(f func(x float64) float64, n int, shift uint8, offset int32) *
 	}
 	return e
 }
-
-// Rand16 is the counter-based random number of neuron (core, neuron) at
-// tick t under seed: the top 16 bits of
-//
-//	mix(mix(seed ^ (core<<32 | neuron)·0x9E3779B97F4A7C15) + t·0xD1B54A32D192ED03)
-//
-// where mix is the SplitMix64 finaliser. It depends on nothing else, so a
-// stochastic run is identical for any scheduling and the trainer can
-// reproduce the chip's draws exactly.
-func Rand16(seed uint64, core, neuron uint32, t uint64) uint16 {
-	x := mix64(seed ^ (uint64(core)<<32|uint64(neuron))*0x9E3779B97F4A7C15)
-	return uint16(mix64(x+t*0xD1B54A32D192ED03) >> 48)
-}
-
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-	return z ^ (z >> 31)
-}

@@ -28,19 +28,20 @@
 // Time is an integer tick. In tick t every core, independently:
 //
 //  1. adds the axon messages emitted at tick t−1, and the external input
-//     events of tick t, into its dendritic accumulators: each message walks
-//     its axon's synapse row and adds weight·2^exp to slot t+d of the
+//     events of tick t−1, into its dendritic accumulators: each message
+//     walks its axon's synapse row and adds weight·2^exp to slot t+d of the
 //     target (d is the synapse's delay);
 //  2. reads and clears slot t and updates every neuron with the datapath;
 //  3. emits one axon message per output-axon entry of every neuron (and
 //     generator) that fired.
 //
 // So a spike emitted at tick t through a synapse of delay d is integrated at
-// tick t+1+d, and an input event at tick t is integrated at tick t+d (it
-// behaves like a spike emitted at t−1). Between ticks, on one goroutine, the
+// tick t+1+d, and so is an input event of tick t: an input port is a source
+// population outside the chip, and its events are its spikes (as a
+// SpikeSourceArray is in PyNN). Between ticks, on one goroutine, the
 // Interconnect prices the tick's messages, the tick's cycles are accounted,
 // probes and the output sink see the tick's spikes, and the input source is
-// asked for the next tick's events.
+// asked for the tick's events.
 //
 // The interconnect never changes which tick a message lands in; it only says
 // what the delivery cost in cycles and energy. Ideal (zero latency, unlimited
@@ -60,7 +61,7 @@
 //	v    = decay(v, dv) + Σ_k u_k + bias                            saturate or wrap at v_bits
 //	       (held, no integration and no spike, while the refractory counter runs)
 //	fire = v > vth << vth_shift   (compare = "ge": v ≥ …)           deterministic profile
-//	fire = Rand16(seed, core, neuron, t) < esc[((v − vth<<vth_shift) >> shift) + offset]   stochastic
+//	fire = Rand16(seed, key, t) < esc[((v − vth<<vth_shift) >> shift) + offset]   stochastic
 //	on fire: v = 0 (reset "zero") or v −= vth << vth_shift ("subtract");
 //	         the refractory counter starts; u is not reset
 //
@@ -73,9 +74,12 @@
 // only that single value.
 //
 // The escape table is the escape-noise function a stochastic network was
-// trained with, sampled on the chip's grid (SampleEscape); Rand16 is a
-// counter-based hash, so stochastic runs do not depend on scheduling and the
-// trainer can reproduce every draw.
+// trained with, sampled on the chip's grid (SampleEscape). Rand16 is the
+// top of Noise(seed, key, t), a counter-based hash of the run's seed, the
+// neuron's logical noise key (Neuron.NoiseKey, set by the firmware from the
+// neuron's place in the network) and the tick: stochastic runs depend on
+// neither scheduling nor placement, and the trainer reproduces every draw
+// (noise.go states the contract).
 //
 // # Memory layout
 //

@@ -55,10 +55,12 @@ func (c *core) updateLoihi2Vector(dp *Datapath, pr *Profile, k *kernelConsts, lo
 	n := c.stride
 	blocks := (hi - lo) / 8
 	pad := 0
-	if hi == c.n && (hi-lo)%8 != 0 && k[6][0] >= 0 {
+	if hi == c.n && (hi-lo)%8 != 0 && lo+(blocks+1)*8 <= c.stride && k[6][0] >= 0 {
 		// The last run may take the padding lanes: their state, bias and
 		// input are always zero, so with a threshold comparison that zero
-		// does not pass they stay zero, never fire, and count as idle.
+		// does not pass they stay zero, never fire, and count as idle. A
+		// run that does not start on a block boundary may have fewer
+		// padding lanes than it would need; the scalar loop takes its tail.
 		blocks++
 		pad = blocks*8 - (hi - lo)
 	}

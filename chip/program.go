@@ -46,6 +46,11 @@ type Neuron struct {
 	BiasMant int32
 	BiasExp  uint8
 	V        int32 // initial membrane
+	// NoiseKey is the logical id under which a stochastic neuron draws its
+	// random numbers: Rand16(seed, NoiseKey, t). The firmware sets it from
+	// the neuron's place in the network, never from its core or slot, so
+	// placement cannot change a draw.
+	NoiseKey uint32
 	// Out lists the axons this neuron's spikes are sent to. Every entry is
 	// one message per spike (Loihi's output-axon slots).
 	Out []AxonRef
@@ -80,16 +85,30 @@ type NeuronRef struct {
 // Generator is an on-chip spike source: it fires on its own schedule and
 // sends to Out like a neuron.
 type Generator struct {
-	// Poisson generators fire at each tick with probability Prob/65536,
-	// drawn with Rand16(seed, core, GeneratorID(i), t), where seed is the
-	// generator's own Seed, or the program's when Seed is 0. Regular
-	// generators (Prob == 0) fire every Period ticks, first at tick Phase.
-	Seed   uint64
-	Prob   uint32
-	Period uint32
-	Phase  uint32
-	Out    []AxonRef
+	// Random generators draw one number per tick, Noise(seed, NoiseKey, t),
+	// where seed is the generator's own Seed, or the program's when Seed is
+	// 0:
+	//   - with Counts set (Poisson sources whose mean may exceed one spike
+	//     per tick), the generator emits k spikes in the tick, k the number
+	//     of entries of Counts (non-decreasing, at most MaxGeneratorCounts)
+	//     that are ≤ the top 32 bits of the draw: Counts[k] is the
+	//     cumulative distribution P(K ≤ k)·2^32, which the firmware fills;
+	//   - otherwise with Prob > 0 it fires once with probability
+	//     Prob/65536 (its Rand16 below Prob).
+	// Regular generators (Prob == 0, no Counts) fire every Period ticks,
+	// first at tick Phase.
+	Seed     uint64
+	Prob     uint32
+	Counts   []uint32
+	Period   uint32
+	Phase    uint32
+	NoiseKey uint32
+	Out      []AxonRef
 }
+
+// MaxGeneratorCounts bounds a generator's count table: at most this many
+// spikes per tick.
+const MaxGeneratorCounts = 64
 
 // GeneratorID is the neuron number under which generator i of a core draws
 // its random numbers (above every neuron number).
@@ -262,8 +281,17 @@ func (p *Program) Check(c *Config) error {
 			if gen.Prob > 65536 {
 				add(ci, fmt.Sprintf("generator %d probability", g), int64(gen.Prob), "65536")
 			}
-			if gen.Prob == 0 && gen.Period == 0 {
-				add(ci, fmt.Sprintf("generator %d period", g), 0, "≥ 1 for a regular generator (or set prob)")
+			if gen.Prob == 0 && gen.Period == 0 && gen.Counts == nil {
+				add(ci, fmt.Sprintf("generator %d period", g), 0, "≥ 1 for a regular generator (or set prob or counts)")
+			}
+			if len(gen.Counts) > MaxGeneratorCounts {
+				add(ci, fmt.Sprintf("generator %d counts", g), int64(len(gen.Counts)), fmt.Sprintf("%d spikes per tick", MaxGeneratorCounts))
+			}
+			for j := 1; j < len(gen.Counts); j++ {
+				if gen.Counts[j] < gen.Counts[j-1] {
+					add(ci, fmt.Sprintf("generator %d count table entry %d", g, j), int64(gen.Counts[j]), fmt.Sprintf("≥ entry %d (%d): the table is a cumulative distribution", j-1, gen.Counts[j-1]))
+					break
+				}
 			}
 			outs += len(gen.Out)
 			for _, r := range gen.Out {

@@ -19,7 +19,8 @@ type PortEvent struct {
 
 // InputSource feeds external events into a running system. Events appends
 // the events of tick t to dst and returns it; the system calls it once per
-// tick, in tick order, between ticks.
+// tick, in tick order, at the end of tick t. An event of tick t acts like a
+// spike emitted at t: it is integrated at t+1+delay.
 type InputSource interface {
 	Events(t uint64, dst []PortEvent) ([]PortEvent, error)
 }
@@ -216,9 +217,18 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	c.ref = make([]int32, stride)
 	c.bias = make([]int32, stride)
 	c.profiles = append([]Profile(nil), cp.Profiles...)
+	for _, pr := range cp.Profiles {
+		if pr.Escape != nil {
+			c.noise = make([]uint32, stride)
+			break
+		}
+	}
 	for i := range cp.Neurons {
 		nr := &cp.Neurons[i]
 		c.v[i] = nr.V
+		if c.noise != nil {
+			c.noise[i] = nr.NoiseKey
+		}
 		c.bias[i] = nr.BiasMant << nr.BiasExp // fits: Check
 		if i == 0 || int(nr.Profile) != c.runs[len(c.runs)-1].profile {
 			c.runs = append(c.runs, run{lo: i, hi: i + 1, profile: int(nr.Profile)})
@@ -303,7 +313,11 @@ func (s *System) linkFanout(c *core, cp *CoreProgram) {
 	c.outStart[c.n] = uint32(len(c.outRef))
 	for g := range cp.Generators {
 		gen := &cp.Generators[g]
-		lg := loadedGen{seed: gen.Seed, prob: gen.Prob, period: gen.Period, phase: gen.Phase, outStart: uint32(len(c.outRef))}
+		lg := loadedGen{seed: gen.Seed, prob: gen.Prob, period: gen.Period, phase: gen.Phase, key: gen.NoiseKey,
+			counts: append([]uint32(nil), gen.Counts...), outStart: uint32(len(c.outRef))}
+		if len(gen.Counts) == 0 {
+			lg.counts = nil
+		}
 		for _, r := range gen.Out {
 			c.outRef = append(c.outRef, ref(r))
 		}
@@ -329,10 +343,11 @@ func (s *System) SetOutput(out OutputSink) { s.out = out }
 
 // Run steps n ticks, or until ctx is cancelled (checked every 256 ticks) or
 // the input source or output sink fails. Each tick: every core delivers the
-// messages of the previous tick and this tick's external input into its
+// messages and the external input events of the previous tick into its
 // accumulators, updates its neurons (reading and clearing slot t) and emits
-// messages; then, between ticks, the interconnect prices the messages and
-// the tick's cycles are accounted.
+// messages; then, between ticks, the interconnect prices the messages, the
+// tick's cycles are accounted and the input source is asked for the events
+// of the tick just run.
 func (s *System) Run(ctx context.Context, n uint64) error {
 	if n == 0 {
 		return nil
@@ -340,9 +355,6 @@ func (s *System) Run(ctx context.Context, n uint64) error {
 	s.runErr = nil
 	s.stopping.Store(false)
 	end := s.tick + n
-	if err := s.fetchInput(s.tick); err != nil {
-		return err
-	}
 	if s.workers == 1 {
 		for s.tick < end && !s.stopping.Load() {
 			s.phase(0)
@@ -497,13 +509,15 @@ func (s *System) between(ctx context.Context, end uint64) {
 			}
 		}
 	}
-	s.tick++
-	if s.tick < end && s.runErr == nil {
-		if err := s.fetchInput(s.tick); err != nil {
+	// This tick's external events act like spikes emitted at t: they are
+	// delivered with the next tick's messages and integrated at t+1+delay.
+	if s.runErr == nil {
+		if err := s.fetchInput(t); err != nil {
 			s.runErr = err
 			s.stopping.Store(true)
 		}
 	}
+	s.tick++
 	if s.tick&255 == 0 && ctx.Err() != nil {
 		s.runErr = ctx.Err()
 		s.stopping.Store(true)

@@ -153,8 +153,8 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 }
 
 // TestDelaySemantics checks the step contract: a spike emitted at tick t
-// through a synapse with delay d is integrated at tick t+1+d, and an input
-// event at tick t is integrated at tick t+d.
+// through a synapse with delay d is integrated at tick t+1+d, and so is an
+// input event of tick t.
 func TestDelaySemantics(t *testing.T) {
 	cfg := testConfig(t, func(c *Config) { c.Neuron.ActShift = 0; c.Neuron.VthShift = 0 })
 	for _, d := range []uint8{0, 1, 5, 62} {
@@ -178,7 +178,7 @@ func TestDelaySemantics(t *testing.T) {
 		if err := s.Run(context.Background(), 80); err != nil {
 			t.Fatal(err)
 		}
-		want := []Spike{{Tick: 3, Neuron: 0}, {Tick: 3 + 1 + uint64(d), Neuron: 1}}
+		want := []Spike{{Tick: 4, Neuron: 0}, {Tick: 4 + 1 + uint64(d), Neuron: 1}}
 		if !reflect.DeepEqual(rec.Spikes, want) {
 			t.Errorf("delay %d: spikes %v, want %v", d, rec.Spikes, want)
 		}

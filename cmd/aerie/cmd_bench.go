@@ -56,17 +56,30 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "CUBA (Brette et al. 2007, Brian variant) on %s, seed %d, %.1f s biological (%d ticks), %d workers\n",
 		r.Chip, r.Seed, r.Seconds, r.Ticks, r.Workers)
 	fmt.Fprintf(stdout, "  network          %d neurons, %d synapses\n", r.Neurons, r.Synapses)
-	fmt.Fprintf(stdout, "  rates            excitatory %.2f Hz, inhibitory %.2f Hz (published ≈ 5.5 Hz)\n", r.RateExcHz, r.RateInhHz)
-	fmt.Fprintf(stdout, "  CV(ISI)          %.3f (excitatory %.3f, inhibitory %.3f; published ≈ 0.71)\n", r.CVISI, r.CVISIExc, r.CVISIInh)
+	fmt.Fprintf(stdout, "  rates            excitatory %s, inhibitory %s (published ≈ 5.5 Hz)\n", figure(r.RateExcHz, "%.2f Hz"), figure(r.RateInhHz, "%.2f Hz"))
+	fmt.Fprintf(stdout, "  CV(ISI)          %s (excitatory %s, inhibitory %s; published ≈ 0.71)\n", figure(r.CVISI, "%.3f"), figure(r.CVISIExc, "%.3f"), figure(r.CVISIInh, "%.3f"))
 	fmt.Fprintf(stdout, "  synaptic events  %d (%.3g per second of wall time)\n", r.SynapticEvents, r.EventsPerS)
-	fmt.Fprintf(stdout, "  wall time        %.3f s, real-time factor %.4f\n", r.WallS, r.RTF)
+	fmt.Fprintf(stdout, "  wall time        %.3f s, real-time factor %s\n", r.WallS, figure(r.RTF, "%.4f"))
 	fmt.Fprintf(stdout, "  emulated chip    %d cycles = %.4g s at %.0f MHz, energy %.4g J (%.3g W)\n",
 		r.Cycles, r.EmulatedS, cfg.ClockMHz, r.EnergyJ, r.EnergyJ/r.Seconds)
+	barrier := 0.0
+	if r.Cycles > 0 {
+		barrier = 100 * float64(r.Stats.BarrierCycles) / float64(r.Cycles)
+	}
 	fmt.Fprintf(stdout, "  cores            %d used, utilisation mean %.1f %%, max %.1f %% (barrier %.1f %% of cycles)\n",
-		r.Cores, 100*r.UtilMean, 100*r.UtilMax, 100*float64(r.Stats.BarrierCycles)/float64(r.Cycles))
+		r.Cores, 100*r.UtilMean, 100*r.UtilMax, barrier)
 	e := r.Stats.Energy
 	fmt.Fprintf(stdout, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J\n", e.Synops, e.Neurons, e.InputSpikes, e.Messages)
 	fmt.Fprintf(stdout, "  memory           %.1f bytes/neuron, %.2f bytes/synapse\n",
 		float64(r.Memory.NeuronBytes)/float64(r.Memory.Neurons), float64(r.Memory.SynapseBytes)/float64(r.Memory.Synapses))
 	return nil
+}
+
+// figure prints an optional figure, or "–" with no value (a run too short
+// to measure it).
+func figure(p *float64, format string) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf(format, *p)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/aerie-neuro/aerie/chip"
 	"github.com/aerie-neuro/aerie/firmware"
@@ -136,94 +135,35 @@ func CUBANetwork(p CUBAParams, cfg *chip.Config) (*firmware.Network, error) {
 	return net, nil
 }
 
-// CUBAResult are the figures of one CUBA run.
+// CUBAResult are the figures of one CUBA run: the run's figures plus the
+// two populations' rates and CV(ISI) under the names the benchmark reports.
+// A figure that a run too short cannot give (no spike after the warm-up, no
+// neuron with two intervals) is null in JSON, never NaN.
 type CUBAResult struct {
-	Chip           string  `json:"chip"`
-	Seed           uint64  `json:"seed"`
-	Seconds        float64 `json:"seconds"` // biological time
-	Ticks          uint64  `json:"ticks"`
-	Workers        int     `json:"workers"`
-	Neurons        int     `json:"neurons"`
-	Synapses       int     `json:"synapses"`
-	RateExcHz      float64 `json:"rate_exc_hz"`
-	RateInhHz      float64 `json:"rate_inh_hz"`
-	CVISI          float64 `json:"cv_isi"`
-	CVISIExc       float64 `json:"cv_isi_exc"`
-	CVISIInh       float64 `json:"cv_isi_inh"`
-	Spikes         uint64  `json:"spikes"`
-	SynapticEvents uint64  `json:"synaptic_events"`
-	WallS          float64 `json:"wall_s"`
-	RTF            float64 `json:"rtf"`
-	EventsPerS     float64 `json:"events_per_s"`
-	Cycles         uint64  `json:"cycles"`
-	EmulatedS      float64 `json:"emulated_s"`
-	EnergyJ        float64 `json:"energy_j"`
-	// core utilisation (busy cycles / system cycles): mean and max over cores
-	UtilMean float64     `json:"utilisation_mean"`
-	UtilMax  float64     `json:"utilisation_max"`
-	Cores    int         `json:"cores"`
-	Stats    chip.Stats  `json:"stats"`
-	Memory   chip.Memory `json:"memory"`
+	*Result
+	Seed      uint64   `json:"seed"`
+	RateExcHz *float64 `json:"rate_exc_hz"`
+	RateInhHz *float64 `json:"rate_inh_hz"`
+	CVISI     *float64 `json:"cv_isi"` // over both populations' neurons
+	CVISIExc  *float64 `json:"cv_isi_exc"`
+	CVISIInh  *float64 `json:"cv_isi_inh"`
 }
 
-// isiStats accumulates per-neuron inter-spike-interval moments online, so a
-// run needs no spike record.
-type isiStats struct {
-	last  []int64
-	n     []int32
-	sum   []float64
-	sumSq []float64
-	count []int32 // spikes after warm-up
-}
-
-func newISIStats(n int) *isiStats {
-	s := &isiStats{last: make([]int64, n), n: make([]int32, n), sum: make([]float64, n), sumSq: make([]float64, n), count: make([]int32, n)}
-	for i := range s.last {
-		s.last[i] = -1
-	}
-	return s
-}
-
-func (s *isiStats) spike(i int, t int64) {
-	s.count[i]++
-	if s.last[i] >= 0 {
-		d := float64(t - s.last[i])
-		s.n[i]++
-		s.sum[i] += d
-		s.sumSq[i] += d * d
-	}
-	s.last[i] = t
-}
-
-// cv is the mean over neurons lo…hi−1 with at least two intervals of
-// std(ISI)/mean(ISI).
-func (s *isiStats) cv(lo, hi int) float64 {
-	var tot float64
-	var k int
-	for i := lo; i < hi; i++ {
-		if s.n[i] < 2 {
-			continue
+func cubaResult(seed uint64, seconds float64, r *Result) *CUBAResult {
+	c := &CUBAResult{Result: r, Seed: seed}
+	e, i := r.Populations[0], r.Populations[1]
+	c.RateExcHz, c.RateInhHz = e.RateHz, i.RateHz
+	c.CVISIExc, c.CVISIInh = e.CVISI, i.CVISI
+	if k := e.CVISINeurons + i.CVISINeurons; k > 0 {
+		var sum float64
+		for _, p := range []PopulationStats{e, i} {
+			if p.CVISI != nil {
+				sum += *p.CVISI * float64(p.CVISINeurons)
+			}
 		}
-		m := s.sum[i] / float64(s.n[i])
-		v := s.sumSq[i]/float64(s.n[i]) - m*m
-		if v < 0 {
-			v = 0
-		}
-		tot += math.Sqrt(v) / m
-		k++
+		c.CVISI = ptr(sum / float64(k))
 	}
-	if k == 0 {
-		return math.NaN()
-	}
-	return tot / float64(k)
-}
-
-func (s *isiStats) rate(lo, hi int, seconds float64) float64 {
-	var c int64
-	for i := lo; i < hi; i++ {
-		c += int64(s.count[i])
-	}
-	return float64(c) / float64(hi-lo) / seconds
+	return c
 }
 
 // RunCUBA builds CUBA on cfg and runs it for seconds of biological time.
@@ -236,60 +176,11 @@ func RunCUBA(ctx context.Context, p CUBAParams, cfg *chip.Config, seconds float6
 	if err != nil {
 		return nil, err
 	}
-	sys, err := chip.Load(cfg, prog, chip.Options{Workers: workers})
+	ticks := uint64(math.Round(seconds * 1000 / p.DtMS))
+	warm := uint64(math.Round(p.WarmupSeconds * 1000 / p.DtMS))
+	res, err := Run(ctx, cfg, prog, pl, RunOptions{Ticks: ticks, Workers: workers, DtMS: p.DtMS, WarmupTicks: warm})
 	if err != nil {
 		return nil, err
 	}
-	// global neuron index of each (core, neuron): excitatory first
-	index := make([][]int32, len(prog.Cores))
-	for ci := range prog.Cores {
-		index[ci] = make([]int32, len(prog.Cores[ci].Neurons))
-	}
-	g := 0
-	for _, pop := range pl.Neurons {
-		for _, r := range pop {
-			index[r.Core][r.Neuron] = int32(g)
-			g++
-		}
-	}
-	ntot := p.NExc + p.NInh
-	st := newISIStats(ntot)
-	warm := int64(math.Round(p.WarmupSeconds * 1000 / p.DtMS))
-	sys.ObserveSpikes(func(t uint64, core int, neurons []uint32) {
-		if int64(t) < warm {
-			return
-		}
-		idx := index[core]
-		for _, nr := range neurons {
-			st.spike(int(idx[nr]), int64(t))
-		}
-	})
-	ticks := uint64(math.Round(seconds * 1000 / p.DtMS))
-	start := time.Now()
-	if err := sys.Run(ctx, ticks); err != nil {
-		return nil, err
-	}
-	wall := time.Since(start).Seconds()
-	stats := sys.Stats()
-	mem := sys.Memory()
-	window := seconds - p.WarmupSeconds
-	r := &CUBAResult{
-		Chip: cfg.Name, Seed: p.Seed, Seconds: seconds, Ticks: ticks, Workers: sys.Workers(),
-		Neurons: mem.Neurons, Synapses: mem.Synapses,
-		RateExcHz: st.rate(0, p.NExc, window), RateInhHz: st.rate(p.NExc, ntot, window),
-		CVISI: st.cv(0, ntot), CVISIExc: st.cv(0, p.NExc), CVISIInh: st.cv(p.NExc, ntot),
-		Spikes: stats.Counts.NeuronFire, SynapticEvents: stats.Counts.Synops,
-		WallS: wall, RTF: wall / seconds, Cycles: stats.Cycles, EmulatedS: stats.Seconds,
-		EnergyJ: stats.Energy.Total, Stats: stats, Memory: mem,
-	}
-	if wall > 0 {
-		r.EventsPerS = float64(stats.Counts.Synops) / wall
-	}
-	r.Cores = len(stats.Cores)
-	for _, c := range stats.Cores {
-		r.UtilMean += c.Utilisation / float64(len(stats.Cores))
-		r.UtilMax = max(r.UtilMax, c.Utilisation)
-	}
-	r.Stats.Cores = nil
-	return r, nil
+	return cubaResult(p.Seed, seconds, res), nil
 }

@@ -23,8 +23,8 @@ func TestCUBALong(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("seed %d: E %.3f Hz I %.3f Hz CV %.3f (E %.3f I %.3f) rtf %.3f", seed, r.RateExcHz, r.RateInhHz, r.CVISI, r.CVISIExc, r.CVISIInh, r.RTF)
-		e, i, cv = e+r.RateExcHz/3, i+r.RateInhHz/3, cv+r.CVISI/3
+		t.Logf("seed %d: E %.3f Hz I %.3f Hz CV %.3f (E %.3f I %.3f) rtf %.3f", seed, val(r.RateExcHz), val(r.RateInhHz), val(r.CVISI), val(r.CVISIExc), val(r.CVISIInh), val(r.RTF))
+		e, i, cv = e+val(r.RateExcHz)/3, i+val(r.RateInhHz)/3, cv+val(r.CVISI)/3
 	}
 	t.Logf("mean: E %.3f Hz I %.3f Hz CV %.3f", e, i, cv)
 	if math.Abs(e/5.5-1) > 0.05 || math.Abs(i/5.5-1) > 0.05 || math.Abs(cv-0.71) > 0.05 {
