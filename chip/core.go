@@ -20,6 +20,7 @@ type core struct {
 
 	// parameters
 	bias     []int32  // bias_mant << bias_exp
+	v0       []int32  // initial membranes, nil when all are zero (Reset)
 	noise    []uint32 // noise keys, for cores with stochastic profiles (else nil)
 	runs     []run    // neurons grouped into runs that share a profile
 	profiles []Profile
@@ -351,7 +352,7 @@ func (c *core) refsOf(f uint32) []uint64 {
 // memoryBytes is the memory the loaded core holds, split into per-neuron
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
-	neuron = 4*len(c.v) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	neuron = 4*len(c.v) + 4*len(c.v0) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
 	synapse = 4*len(c.syn) + 4*len(c.axons)
 	fanout = 8 * len(c.outRef)
 	return

@@ -226,6 +226,12 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	for i := range cp.Neurons {
 		nr := &cp.Neurons[i]
 		c.v[i] = nr.V
+		if nr.V != 0 && c.v0 == nil {
+			c.v0 = make([]int32, stride)
+		}
+		if c.v0 != nil {
+			c.v0[i] = nr.V
+		}
 		if c.noise != nil {
 			c.noise[i] = nr.NoiseKey
 		}
@@ -325,6 +331,41 @@ func (s *System) linkFanout(c *core, cp *CoreProgram) {
 		c.gens = append(c.gens, lg)
 	}
 }
+
+// Reset starts the system again at tick 0 from its initial state — every
+// membrane at its program value, currents, refractory counters,
+// accumulators and pending messages and input cleared — under a new noise
+// seed, without reloading synapses: what a sample of an inference run needs
+// (each sample from the state the trainer assumes, with its own seed).
+// Accounting (Stats) and probes keep accumulating across resets.
+func (s *System) Reset(seed uint64) {
+	s.seed = seed
+	s.tick = 0
+	for _, c := range s.cores {
+		if c.v0 != nil {
+			copy(c.v, c.v0)
+		} else {
+			clear(c.v)
+		}
+		clear(c.u)
+		clear(c.ref)
+		clear(c.acc)
+		c.inbox = c.inbox[:0]
+		c.fired = c.fired[:0]
+		c.firedNeurons = 0
+	}
+	for par := range s.outbox {
+		for _, row := range s.outbox[par] {
+			for w := range row {
+				row[w] = row[w][:0]
+			}
+		}
+	}
+}
+
+// Seed is the noise seed the system runs under (the program's, or the last
+// Reset's).
+func (s *System) Seed() uint64 { return s.seed }
 
 // Config returns the chip description the system runs.
 func (s *System) Config() *Config { return s.cfg }

@@ -14,6 +14,8 @@ import (
 // several cores, deterministic and stochastic profiles, delays, negative
 // weight exponents, Poisson and regular generators, an input and an output
 // port.
+var poisson15 = []uint32{958336741, 2395841851, 3473970685, 4013035101, 4215184257, 4275829004, 4290990191, 4294239017}
+
 func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x/20000)) }
@@ -25,7 +27,7 @@ func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
 			{Du: [4]uint16{200, 100}, Dv: 50, Vth: 1500, Escape: SampleEscape(sig, 64, 12, 32)},
 		}
 		for i := 0; i < neurons; i++ {
-			cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(i % 2), BiasMant: int32(rng.IntN(1500)), BiasExp: 2, V: int32(rng.IntN(100000))})
+			cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(i % 2), BiasMant: int32(rng.IntN(1500)), BiasExp: 2, V: int32(rng.IntN(100000)), NoiseKey: uint32(ci*neurons + i)})
 		}
 		for a := 0; a < neurons; a++ {
 			ax := Axon{WeightExp: int8(rng.IntN(4) - 1)}
@@ -35,8 +37,11 @@ func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
 			}
 			cp.Axons = append(cp.Axons, ax)
 		}
-		cp.Generators = []Generator{{Prob: 3000, Out: []AxonRef{{uint32(ci), 0}}}, {Period: 7, Phase: 2, Out: []AxonRef{{uint32((ci + 1) % cores), 1}}},
-			{Seed: 99, Prob: 2000, Out: []AxonRef{{uint32(ci), 2}}}}
+		key := uint32(1<<30 + 4*ci)
+		cp.Generators = []Generator{{Prob: 3000, NoiseKey: key, Out: []AxonRef{{uint32(ci), 0}}}, {Period: 7, Phase: 2, Out: []AxonRef{{uint32((ci + 1) % cores), 1}}},
+			{Seed: 99, Prob: 2000, NoiseKey: key + 1, Out: []AxonRef{{uint32(ci), 2}}},
+			// a Poisson source of mean 1.5 spikes per tick: P(K ≤ k)·2^32 for k = 0…7
+			{Counts: poisson15, NoiseKey: key + 2, Out: []AxonRef{{uint32(ci), 3}}}}
 	}
 	for ci := range p.Cores {
 		for i := range p.Cores[ci].Neurons {
@@ -347,7 +352,7 @@ func TestResourceErrors(t *testing.T) {
 		}, `output port "out" channel 0`},
 		{"generator fan-out counts", func(p *Program) {
 			p.Cores[0].Generators[0].Out = make([]AxonRef, 4096)
-		}, "core 0: output axons (neurons and generators) = 4128 exceeds 4096"},
+		}, "core 0: output axons (neurons and generators) = 4129 exceeds 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,5 +511,78 @@ func TestOutputNeuronOnce(t *testing.T) {
 	want := `output port "out" channel 1: core 0 neuron 0 is already output port "out" channel 0`
 	if err := p.Check(cfg); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Check: %v, want an error containing %q", err, want)
+	}
+}
+
+// TestReset: a reset system runs a sample exactly as a freshly loaded one
+// with that seed, stochastic neurons, Poisson sources and pending delayed
+// messages included.
+func TestReset(t *testing.T) {
+	cfg := Default()
+	run := func(s *System, ticks uint64) []Spike {
+		rec, _ := s.RecordSpikes(nil)
+		s.SetInput(periodicInput{})
+		if err := s.Run(context.Background(), ticks); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Spikes
+	}
+	load := func(seed uint64) *System {
+		p := randomProgram(cfg, 5, 3, 40)
+		p.Seed = seed
+		s, err := Load(cfg, p, Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	fresh := run(load(77), 200)
+	s := load(5)
+	first := run(s, 137) // stop mid-flight: delayed messages and refractory neurons pending
+	s.Reset(77)
+	again := run(s, 200)
+	if !reflect.DeepEqual(again, fresh) {
+		t.Fatalf("after Reset(77): %d spikes, fresh system with seed 77: %d", len(again), len(fresh))
+	}
+	if len(first) == 0 || reflect.DeepEqual(first, fresh[:min(len(first), len(fresh))]) {
+		t.Error("seeds 5 and 77 gave the same spikes: the test cannot tell a reset from no reset")
+	}
+	if s.Tick() != 200 || s.Seed() != 77 {
+		t.Errorf("tick %d seed %d after the second run, want 200 and 77", s.Tick(), s.Seed())
+	}
+}
+
+// TestPoissonCounts: a generator with a count table emits Poisson(1.5)
+// spikes per tick: mean and variance within sampling error.
+func TestPoissonCounts(t *testing.T) {
+	cfg := Default()
+	cp := CoreProgram{
+		Profiles:   []Profile{{Vth: 1 << 16}},
+		Neurons:    []Neuron{{}},
+		Axons:      []Axon{{Synapses: []Synapse{{Neuron: 0, Weight: 1}}}},
+		Generators: []Generator{{Counts: poisson15, NoiseKey: 3, Out: []AxonRef{{0, 0}}}},
+	}
+	s, err := Load(cfg, &Program{Seed: 11, Cores: []CoreProgram{cp}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ticks = 40000
+	var sum, sumSq float64
+	prev := uint64(0)
+	for i := 0; i < ticks; i++ {
+		if err := s.Run(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		g := s.Stats().Counts.Generated
+		k := float64(g - prev)
+		prev = g
+		sum += k
+		sumSq += k * k
+	}
+	mean := sum / ticks
+	variance := sumSq/ticks - mean*mean
+	// standard errors: mean √(λ/n) ≈ 0.006, variance ≈ √((λ + 2λ²)/n) ≈ 0.012
+	if math.Abs(mean-1.5) > 0.03 || math.Abs(variance-1.5) > 0.06 {
+		t.Errorf("mean %.4f variance %.4f per tick, want 1.5 and 1.5", mean, variance)
 	}
 }
