@@ -4,14 +4,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math/bits"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/aerie-neuro/aerie/internal/fileio"
 	"github.com/aerie-neuro/aerie/internal/stricttoml"
 )
 
@@ -213,7 +212,7 @@ func LoadConfig(nameOrPath string) (*Config, error) {
 	if !strings.ContainsAny(nameOrPath, "/\\.") {
 		return Preset(nameOrPath)
 	}
-	b, err := os.ReadFile(nameOrPath)
+	b, err := fileio.ReadFile(nameOrPath, fileio.Limit{Bytes: 16 << 20, What: "chip descriptions"})
 	if err != nil {
 		return nil, fmt.Errorf("chip: %w", err)
 	}
@@ -448,15 +447,6 @@ func bitsFor(v int) int {
 // Diameter is the largest hop count between two cores of one chip's mesh
 // (dimension-order routing).
 func (c *Config) Diameter() int { return c.Mesh.Width - 1 + c.Mesh.Height - 1 }
-
-// Fingerprint is a CRC-32C of the canonical TOML encoding of the
-// description: configuration images record it so that an image is not run
-// on a chip it was not compiled for.
-func (c *Config) Fingerprint() uint32 {
-	var b strings.Builder
-	_ = toml.NewEncoder(&b).Encode(c)
-	return crc32.Checksum([]byte(b.String()), crc32.MakeTable(crc32.Castagnoli))
-}
 
 // TOML returns the resolved description as TOML (defaults filled in).
 func (c *Config) TOML() string {

@@ -12,7 +12,7 @@ func TestPresetsLoad(t *testing.T) {
 	if got := Presets(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("presets %v, want %v", got, want)
 	}
-	fps := map[uint32]string{}
+	fps := map[uint64]string{}
 	for _, name := range want {
 		c, err := Preset(name)
 		if err != nil {

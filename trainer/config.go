@@ -3,10 +3,10 @@ package trainer
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 
+	"github.com/aerie-neuro/aerie/internal/fileio"
 	"github.com/aerie-neuro/aerie/internal/stricttoml"
 	"github.com/aerie-neuro/aerie/trainer/dataset"
 )
@@ -120,13 +120,27 @@ func ParseConfig(name, text string) (*Config, error) {
 
 var tomlTypeErr = regexp.MustCompile(`^(.*): toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
-// LoadConfig reads and parses a TOML file.
+// MaxConfigBytes caps the size of a training config file that is read.
+const MaxConfigBytes = 16 << 20
+
+// LoadConfig reads (at most MaxConfigBytes) and parses a TOML file.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	c, _, err := LoadConfigText(path)
+	return c, err
+}
+
+// LoadConfigText is LoadConfig that also returns the file's text (which a
+// model stores as its provenance), read once.
+func LoadConfigText(path string) (*Config, string, error) {
+	b, err := fileio.ReadFile(path, fileio.Limit{Bytes: MaxConfigBytes, What: "training configs"})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return ParseConfig(path, string(b))
+	c, err := ParseConfig(path, string(b))
+	if err != nil {
+		return nil, "", err
+	}
+	return c, string(b), nil
 }
 
 func (c *Config) stochastic() bool { return c.Neuron.Stochastic == nil || *c.Neuron.Stochastic }

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
+
+	"github.com/aerie-neuro/aerie/internal/fileio"
 )
 
 // The model file format (version 1) is drawn and described in the package
@@ -297,35 +298,46 @@ func UnmarshalCheckpoint(b []byte) (*Trainer, Meta, error) {
 	return tr, h.Meta, nil
 }
 
-// WriteFile writes b to path atomically (temporary file, sync, rename), so
-// a crash or Ctrl-C never leaves a half-written model or checkpoint.
-func WriteFile(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+// MaxModelBytes caps the size of a model or checkpoint file that is read:
+// far above any real network (the format's own caps allow more, but a
+// model of that size is a mistake, not a network).
+const MaxModelBytes = 1 << 30
+
+var modelLimit = fileio.Limit{Bytes: MaxModelBytes, What: "model files"}
+
+// WriteFile writes a model or checkpoint to path through internal/fileio:
+// atomically (temporary file, sync, rename) for a regular file, keeping
+// its mode, so a crash or Ctrl-C never leaves a half-written model;
+// symlinks are followed, devices and FIFOs are written straight into.
+func WriteFile(path string, b []byte) error { return fileio.WriteFile(path, b) }
+
+// readModelFile reads a model or checkpoint file of at most MaxModelBytes;
+// a file that does not start with the magic is refused before the rest is
+// read (so /dev/zero fails at once).
+func readModelFile(path string) ([]byte, error) {
+	r, err := fileio.Open(path, modelLimit)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := f.Name()
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
+	defer r.Close()
+	head := make([]byte, len(fileMagic))
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
+	if n == len(head) && string(head) != fileMagic {
+		return nil, fmt.Errorf("%s: %w", path, &corruptError{0, "bad magic (not an aerie model file)"})
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
+	b := bytes.NewBuffer(head[:n])
+	if _, err := b.ReadFrom(r); err != nil {
+		return nil, err
 	}
-	return os.Rename(tmp, path)
+	return b.Bytes(), nil
 }
 
 // ReadModel reads a model file (or the current model of a checkpoint).
 func ReadModel(path string) (*Model, Meta, error) {
-	b, err := os.ReadFile(path)
+	b, err := readModelFile(path)
 	if err != nil {
 		return nil, Meta{}, err
 	}
@@ -334,4 +346,17 @@ func ReadModel(path string) (*Model, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, meta, nil
+}
+
+// ReadCheckpoint reads a checkpoint file and restores its trainer.
+func ReadCheckpoint(path string) (*Trainer, Meta, error) {
+	b, err := readModelFile(path)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	tr, meta, err := UnmarshalCheckpoint(b)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return tr, meta, nil
 }

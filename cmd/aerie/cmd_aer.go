@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aerie-neuro/aerie/aer"
+	"github.com/aerie-neuro/aerie/internal/fileio"
 )
 
 func init() {
@@ -146,35 +147,6 @@ func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, 
 	return f, opt, nil
 }
 
-// atomicFile writes to a temporary file next to path and renames it into
-// place on commit, so that an interrupted command never leaves half a file.
-type atomicFile struct {
-	*os.File
-	path string
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{File: f, path: path}, nil
-}
-
-func (a *atomicFile) commit() error {
-	if err := a.File.Chmod(0o644); err != nil {
-		a.abort()
-		return err
-	}
-	if err := a.File.Close(); err != nil {
-		os.Remove(a.Name())
-		return err
-	}
-	return os.Rename(a.Name(), a.path)
-}
-
-func (a *atomicFile) abort() { a.File.Close(); os.Remove(a.Name()) }
-
 // convertReport is the --json output of aerie convert.
 type convertReport struct {
 	In     string `json:"in"`
@@ -206,6 +178,12 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	in, out := pos[0], pos[1]
 	of, opt, err := ff.outputFormat(out)
 	if err != nil {
+		return err
+	}
+	if out == "-" && *asJSON {
+		return usagef("convert: --json prints on standard output, which OUT - already takes")
+	}
+	if err := fileio.CheckOutputs([]fileio.Path{{Name: in}}, fileio.Path{Name: out}); err != nil {
 		return err
 	}
 	if of == aer.FormatAEDAT4 && opt.Width == 0 {
@@ -240,13 +218,13 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return usagef("--unit must be tick or us")
 	}
-	af, err := createAtomic(out)
+	af, err := fileio.CreateWithStdout(out, stdout)
 	if err != nil {
 		return err
 	}
+	defer af.Abort()
 	w, err := aer.OpenWriter(af, of, unit, opt)
 	if err != nil {
-		af.abort()
 		return err
 	}
 	n, err := aer.Copy(w, &ctxReader{ctx: ctx, r: r})
@@ -254,15 +232,17 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		err = w.Close()
 	}
 	if err != nil {
-		af.abort()
 		return fmt.Errorf("convert %s: %w", in, err)
 	}
-	if err := af.commit(); err != nil {
+	if err := af.Commit(); err != nil {
 		return err
 	}
 	rep := convertReport{In: in, Out: out, From: inf.String(), To: of.String(), Events: n}
 	if *asJSON {
 		return writeJSON(stdout, rep)
+	}
+	if out == "-" {
+		stdout = stderr // the events took standard output
 	}
 	fmt.Fprintf(stdout, "%s (%s) → %s (%s): %d events\n", in, inf, out, of, n)
 	return nil
@@ -675,9 +655,16 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	// Open the outputs before the socket, so that a bad path fails early.
+	if (*out == "-" || *pcapOut == "-") && *asJSON {
+		return usagef("record: --json prints on standard output, which an output - already takes")
+	}
+	// Check and open the outputs before the socket, so that a bad path
+	// fails early.
+	if err := fileio.CheckOutputs(nil, fileio.Path{Flag: "--out", Name: *out}, fileio.Path{Flag: "--pcap", Name: *pcapOut}); err != nil {
+		return err
+	}
 	var w aer.Writer
-	var outFile *os.File
+	var outFile *fileio.Output
 	if *out != "" {
 		of, opt, err := ff.outputFormat(*out)
 		if err != nil {
@@ -686,24 +673,27 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if of == aer.FormatAEDAT4 && opt.Width == 0 {
 			return usagef("record: --size WxH is required for AEDAT 4.0 output")
 		}
-		if outFile, err = os.Create(*out); err != nil {
+		if outFile, err = fileio.CreateWithStdout(*out, stdout); err != nil {
 			return err
 		}
-		defer outFile.Close()
+		defer outFile.Abort()
 		if w, err = aer.OpenWriter(outFile, of, unit, opt); err != nil {
 			return err
 		}
 	}
 	var pw *aer.PcapWriter
-	var pcapFile *os.File
+	var pcapFile *fileio.Output
 	if *pcapOut != "" {
-		if pcapFile, err = os.Create(*pcapOut); err != nil {
+		if pcapFile, err = fileio.CreateWithStdout(*pcapOut, stdout); err != nil {
 			return err
 		}
-		defer pcapFile.Close()
+		defer pcapFile.Abort()
 		if pw, err = aer.NewPcapWriter(pcapFile); err != nil {
 			return err
 		}
+	}
+	if *out == "-" || *pcapOut == "-" {
+		stdout = stderr // the report goes to stderr, the events took stdout
 	}
 	conn, err := net.ListenUDP("udp", laddr)
 	if err != nil {
@@ -792,7 +782,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := w.Close(); err != nil && runErr == nil {
 			runErr = err
 		}
-		if err := outFile.Close(); err != nil && runErr == nil {
+		if err := outFile.Commit(); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -800,7 +790,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := pw.Flush(); err != nil && runErr == nil {
 			runErr = err
 		}
-		if err := pcapFile.Close(); err != nil && runErr == nil {
+		if err := pcapFile.Commit(); err != nil && runErr == nil {
 			runErr = err
 		}
 	}

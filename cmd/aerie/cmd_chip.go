@@ -54,9 +54,9 @@ func runChip(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				Cores       int    `json:"cores"`
 				Synapses    int    `json:"synapses_per_core"`
 				Fingerprint string `json:"fingerprint"`
-			}{c, c.Cores(), c.MaxSynapses(), fmt.Sprintf("%08x", c.Fingerprint())})
+			}{c, c.Cores(), c.MaxSynapses(), fmt.Sprintf("%016x", c.Fingerprint())})
 		}
-		fmt.Fprintf(stdout, "# %s — %s\n# %d cores (%d chip(s) of %d×%d), %d neurons and %d synapses per core, fingerprint %08x\n",
+		fmt.Fprintf(stdout, "# %s — %s\n# %d cores (%d chip(s) of %d×%d), %d neurons and %d synapses per core, fingerprint %016x\n",
 			c.Name, c.Description, c.Cores(), c.Chips, c.Mesh.Width, c.Mesh.Height, c.Core.Neurons, c.MaxSynapses(), c.Fingerprint())
 		_, err = io.WriteString(stdout, c.TOML())
 		return err

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/aerie-neuro/aerie/internal/fileio"
 	"github.com/aerie-neuro/aerie/trainer"
 	"github.com/aerie-neuro/aerie/trainer/dataset"
 	"github.com/schollz/progressbar/v3"
@@ -68,13 +69,28 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cfgPath == "" {
 		return usagef("train: --config is required")
 	}
-	cfg, err := trainer.LoadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	text, _ := os.ReadFile(*cfgPath)
 	if *epochs < 0 {
 		return usagef("train: --epochs must be ≥ 0")
+	}
+	if *ckpt == "" {
+		*ckpt = *out + ".ckpt"
+	}
+	if *out == "-" || *ckpt == "-" {
+		return usagef("train: --out and --checkpoint want file names (train writes a model and a checkpoint every epoch)")
+	}
+	// Before any work: the outputs can be created, and none is an input.
+	// Resuming from the checkpoint that the run goes on writing is the
+	// normal way to continue, so --resume may be --checkpoint.
+	inputs := []fileio.Path{{Flag: "--config", Name: *cfgPath}}
+	if !fileio.SameFile(*resume, *ckpt) {
+		inputs = append(inputs, fileio.Path{Flag: "--resume", Name: *resume})
+	}
+	if err := fileio.CheckOutputs(inputs, fileio.Path{Flag: "--out", Name: *out}, fileio.Path{Flag: "--checkpoint", Name: *ckpt}); err != nil {
+		return err
+	}
+	cfg, text, err := trainer.LoadConfigText(*cfgPath)
+	if err != nil {
+		return err
 	}
 	if *epochs > 0 {
 		cfg.Train.Epochs = *epochs
@@ -88,18 +104,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *data != "" {
 		cfg.Task.Dir = *data
 	}
-	if *ckpt == "" {
-		*ckpt = *out + ".ckpt"
-	}
 	var run *trainer.Run
 	if *resume != "" {
-		b, err := os.ReadFile(*resume)
+		tr, _, err := trainer.ReadCheckpoint(*resume)
 		if err != nil {
 			return err
-		}
-		tr, _, err := trainer.UnmarshalCheckpoint(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", *resume, err)
 		}
 		if *epochs > 0 {
 			tr.Cfg.Epochs = *epochs
@@ -112,7 +121,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	tr := run.Trainer
-	meta := trainer.Meta{Task: cfg.Task.Dataset, Seed: tr.Cfg.Seed, Config: string(text)}
+	meta := trainer.Meta{Task: cfg.Task.Dataset, Seed: tr.Cfg.Seed, Config: text}
 	nw := tr.Cfg.Workers
 	if nw == 0 {
 		nw = defaultWorkers()
