@@ -281,7 +281,7 @@ func (p *Program) Check(c *Config) error {
 			if gen.Prob > 65536 {
 				add(ci, fmt.Sprintf("generator %d probability", g), int64(gen.Prob), "65536")
 			}
-			if gen.Prob == 0 && gen.Period == 0 && gen.Counts == nil {
+			if gen.Prob == 0 && gen.Period == 0 && len(gen.Counts) == 0 {
 				add(ci, fmt.Sprintf("generator %d period", g), 0, "≥ 1 for a regular generator (or set prob or counts)")
 			}
 			if len(gen.Counts) > MaxGeneratorCounts {

@@ -13,7 +13,10 @@ type Network struct {
 	Name string
 	// Seed keys every counter-based random draw of a run: stochastic
 	// neurons and Poisson sources (sources may carry their own seed).
-	Seed        uint64
+	Seed uint64
+	// DtMS is the biological time of one tick in milliseconds (0:
+	// unknown), so that rates are in Hz and runs have a real-time factor.
+	DtMS        float64
 	Populations []Population
 	Projections []Projection
 	Inputs      []InputPort

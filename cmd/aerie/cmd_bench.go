@@ -44,9 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	p := bench.DefaultCUBA()
-	p.Seed = *seed
-	r, err := bench.RunCUBA(ctx, p, cfg, *seconds, *workers)
+	r, err := bench.RunCUBA(ctx, *seed, cfg, *seconds, *workers)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,7 @@ func TestCUBALong(t *testing.T) {
 	// within 5 % of 5.5 Hz and mean CV(ISI) within 0.05 of 0.71.
 	var e, i, cv float64
 	for _, seed := range []uint64{1, 2, 3} {
-		p := DefaultCUBA()
-		p.Seed = seed
-		r, err := RunCUBA(context.Background(), p, chip.Default(), 10, 0)
+		r, err := RunCUBA(context.Background(), seed, chip.Default(), 10, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

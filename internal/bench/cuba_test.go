@@ -13,7 +13,7 @@ import (
 // in its published regime (the 10 s, 3-seed acceptance run is TestCUBALong
 // and docs/chip.md).
 func TestCUBAShort(t *testing.T) {
-	r, err := RunCUBA(context.Background(), DefaultCUBA(), chip.Default(), 1, 0)
+	r, err := RunCUBA(context.Background(), 1, chip.Default(), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func BenchmarkCUBA(b *testing.B) {
 		b.Run(map[int]string{1: "workers=1", 2: "workers=2"}[w], func(b *testing.B) {
 			var rtf, eps float64
 			for i := 0; i < b.N; i++ {
-				r, err := RunCUBA(context.Background(), DefaultCUBA(), chip.Default(), 10, w)
+				r, err := RunCUBA(context.Background(), 1, chip.Default(), 10, w)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -60,7 +60,7 @@ func val(p *float64) float64 {
 // TestCUBATooShortHasNoNaN: a run shorter than the warm-up gives null
 // figures, never NaN (which JSON cannot carry).
 func TestCUBATooShortHasNoNaN(t *testing.T) {
-	r, err := RunCUBA(context.Background(), DefaultCUBA(), chip.Default(), 0.05, 0)
+	r, err := RunCUBA(context.Background(), 1, chip.Default(), 0.05, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
