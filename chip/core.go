@@ -21,6 +21,7 @@ type core struct {
 	// parameters
 	bias     []int32  // bias_mant << bias_exp
 	v0       []int32  // initial membranes, nil when all are zero (Reset)
+	vmax     []int32  // readout registers, for cores with readout profiles (else nil)
 	noise    []uint32 // noise keys, for cores with stochastic profiles (else nil)
 	runs     []run    // neurons grouped into runs that share a profile
 	profiles []Profile
@@ -177,7 +178,7 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 	}
 	for _, r := range c.runs {
 		pr := &c.profiles[r.profile]
-		if pr.Escape == nil && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
+		if pr.Escape == nil && !pr.Readout && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
 			if r.kernel != nil && useVectorKernel {
 				c.updateLoihi2Vector(dp, pr, r.kernel, r.lo, r.hi, acc)
 			} else {
@@ -232,6 +233,9 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 		}
 		st.V = c.v[i]
 		st.Ref = c.ref[i]
+		if c.vmax != nil {
+			st.VMax = c.vmax[i]
+		}
 		in.Bias = int64(c.bias[i])
 		if pr.Escape != nil {
 			in.Rand = Rand16(seed, c.noise[i], t)
@@ -242,6 +246,9 @@ func (c *core) updateGeneric(dp *Datapath, pr *Profile, lo, hi int, acc []int32,
 		}
 		c.v[i] = st.V
 		c.ref[i] = st.Ref
+		if c.vmax != nil {
+			c.vmax[i] = st.VMax
+		}
 		switch {
 		case fired:
 			c.cnt.NeuronFire++
@@ -352,7 +359,7 @@ func (c *core) refsOf(f uint32) []uint64 {
 // memoryBytes is the memory the loaded core holds, split into per-neuron
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
-	neuron = 4*len(c.v) + 4*len(c.v0) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	neuron = 4*len(c.v) + 4*len(c.v0) + 4*len(c.vmax) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
 	synapse = 4*len(c.syn) + 4*len(c.axons)
 	fanout = 8 * len(c.outRef)
 	return

@@ -160,7 +160,13 @@ type NeuronState struct {
 	U   [4]int32 // currents per synapse type (only the first Types are used)
 	V   int32
 	Ref int32 // refractory ticks left
+	// VMax is a readout neuron's largest membrane so far (Profile.Readout;
+	// VMaxStart before its first update).
+	VMax int32
 }
+
+// VMaxStart is a readout register before any update: below every membrane.
+const VMaxStart = math.MinInt32
 
 // StepInput is what the datapath needs besides the state.
 type StepInput struct {
@@ -179,6 +185,7 @@ type StepInput struct {
 //	fire = v > vth << vth_shift  (or ≥)                  deterministic
 //	fire = rand16 < esc[clamp(((v − vth<<vth_shift) >> esc_shift) + esc_offset)]  stochastic
 //	on fire: v = 0 or v −= vth << vth_shift; refractory counter = refractory
+//	readout profile: no comparison; vmax = max(vmax, v)
 //
 // u wraps or saturates at u_bits, v at v_bits, after each addition.
 func (p *Datapath) Step(s *NeuronState, pr *Profile, in *StepInput) (fired bool) {
@@ -199,6 +206,11 @@ func (p *Datapath) Step(s *NeuronState, pr *Profile, in *StepInput) (fired bool)
 		return false
 	}
 	v := p.fitV(p.Decay(int64(s.V), int32(pr.Dv)) + sum + in.Bias)
+	if pr.Readout {
+		s.V = int32(v)
+		s.VMax = max(s.VMax, s.V)
+		return false
+	}
 	vth := int64(pr.Vth) << p.vthShift
 	if pr.Escape != nil {
 		fired = uint32(in.Rand) < pr.Escape.prob(v-vth)

@@ -38,6 +38,12 @@ type Profile struct {
 	Refractory uint16    // ticks the membrane is held after a spike
 	// Escape makes the neurons stochastic (nil: deterministic).
 	Escape *Escape
+	// Readout makes the neurons readout units: they integrate like any
+	// neuron but never fire (no threshold, reset or refractory hold), and
+	// each keeps the largest membrane it has reached since load or the
+	// last Reset in a register (NeuronState.VMax): the class decision of
+	// a trained network (argmax over readout units) runs on the chip.
+	Readout bool
 }
 
 // Neuron is one neuron's own parameters and its fan-out.
@@ -210,6 +216,9 @@ func (p *Program) Check(c *Config) error {
 			}
 			if int32(pr.Refractory) > dp.refMax {
 				add(ci, fmt.Sprintf("profile %d refractory", i), int64(pr.Refractory), fmt.Sprintf("%d (neuron.refractory_bits)", dp.refMax))
+			}
+			if pr.Readout && pr.Escape != nil {
+				add(ci, fmt.Sprintf("profile %d escape table", i), int64(len(pr.Escape.Table)), "0: a readout profile never fires")
 			}
 			if e := pr.Escape; e != nil {
 				switch {

@@ -218,9 +218,14 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	c.bias = make([]int32, stride)
 	c.profiles = append([]Profile(nil), cp.Profiles...)
 	for _, pr := range cp.Profiles {
-		if pr.Escape != nil {
+		if pr.Escape != nil && c.noise == nil {
 			c.noise = make([]uint32, stride)
-			break
+		}
+		if pr.Readout && c.vmax == nil {
+			c.vmax = make([]int32, stride)
+			for i := range c.vmax {
+				c.vmax[i] = VMaxStart
+			}
 		}
 	}
 	for i := range cp.Neurons {
@@ -246,7 +251,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	for i := range c.runs {
 		r := &c.runs[i]
 		pr := &c.profiles[r.profile]
-		if pr.Escape == nil && types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest && c.vectorOK(dp, r.lo, r.hi) {
+		if pr.Escape == nil && !pr.Readout && types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest && c.vectorOK(dp, r.lo, r.hi) {
 			r.kernel = newKernelConsts(dp, pr)
 		}
 	}
@@ -350,6 +355,9 @@ func (s *System) Reset(seed uint64) {
 		clear(c.u)
 		clear(c.ref)
 		clear(c.acc)
+		for i := range c.vmax {
+			c.vmax[i] = VMaxStart
+		}
 		c.inbox = c.inbox[:0]
 		c.fired = c.fired[:0]
 		c.firedNeurons = 0
@@ -668,7 +676,10 @@ func (s *System) State(r NeuronRef) (NeuronState, error) {
 		return NeuronState{}, err
 	}
 	c := s.cores[r.Core]
-	st := NeuronState{V: c.v[r.Neuron], Ref: c.ref[r.Neuron]}
+	st := NeuronState{V: c.v[r.Neuron], Ref: c.ref[r.Neuron], VMax: VMaxStart}
+	if c.vmax != nil {
+		st.VMax = c.vmax[r.Neuron]
+	}
 	for k := 0; k < c.types; k++ {
 		st.U[k] = c.u[k*c.stride+int(r.Neuron)]
 	}

@@ -586,3 +586,50 @@ func TestPoissonCounts(t *testing.T) {
 		t.Errorf("mean %.4f variance %.4f per tick, want 1.5 and 1.5", mean, variance)
 	}
 }
+
+// TestReadoutNeuron: a readout profile integrates without firing and keeps
+// its largest membrane, which Reset clears.
+func TestReadoutNeuron(t *testing.T) {
+	cfg := testConfig(t, func(c *Config) { c.Neuron.ActShift = 0; c.Neuron.VthShift = 0 })
+	cp := CoreProgram{
+		Profiles: []Profile{{Du: [4]uint16{4095, 4095}, Dv: 400, Vth: 10, Readout: true}},
+		Neurons:  []Neuron{{}},
+		Axons:    []Axon{{Synapses: []Synapse{{Neuron: 0, Weight: 50}}}},
+	}
+	p := &Program{Cores: []CoreProgram{cp}, Inputs: []InputPort{{Name: "in", Channels: [][]AxonRef{{{0, 0}}}}}}
+	s, err := Load(cfg, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.State(NeuronRef{}); st.VMax != VMaxStart {
+		t.Fatalf("VMax %d before any tick, want VMaxStart", st.VMax)
+	}
+	rec, _ := s.RecordSpikes(nil)
+	s.SetInput(eventsAtTicks{2: 1, 3: 1, 9: 1})
+	if err := s.Run(context.Background(), 30); err != nil {
+		t.Fatal(err)
+	}
+	// v: 50 at tick 3, trunc(50·3696/4096) + 50 = 95 at tick 4, decays to
+	// 55 by tick 9, trunc(55·3696/4096) + 50 = 99 at tick 10, then decays
+	st, _ := s.State(NeuronRef{})
+	if len(rec.Spikes) != 0 || st.VMax != 99 || st.V >= 50 {
+		t.Errorf("spikes %v, VMax %d, v %d; want none, 99 and a decayed membrane", rec.Spikes, st.VMax, st.V)
+	}
+	s.Reset(0)
+	if st, _ := s.State(NeuronRef{}); st.VMax != VMaxStart || st.V != 0 {
+		t.Errorf("after Reset: %+v", st)
+	}
+	cp.Profiles[0].Escape = &Escape{Table: []uint32{1}}
+	if _, err := Load(cfg, &Program{Cores: []CoreProgram{cp}}, Options{}); err == nil || !strings.Contains(err.Error(), "a readout profile never fires") {
+		t.Errorf("a stochastic readout profile: %v", err)
+	}
+}
+
+type eventsAtTicks map[uint64]int
+
+func (e eventsAtTicks) Events(t uint64, dst []PortEvent) ([]PortEvent, error) {
+	for i := 0; i < e[t]; i++ {
+		dst = append(dst, PortEvent{})
+	}
+	return dst, nil
+}

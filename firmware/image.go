@@ -59,7 +59,8 @@ import (
 //	              then per core, in order:
 //	                profiles    {du[4] u16, dv u16, vth i32, refractory u16,
 //	                             escape i32 (index into the escape section,
-//	                             −1: deterministic)}            20 bytes each
+//	                             −1: deterministic), flags u8 (bit 0:
+//	                             readout; others 0)}            21 bytes each
 //	                neurons     {profile u16, bias mant i32, bias exp u8,
 //	                             v0 i32, noise key u32, out count} 19 bytes,
 //	                             then out count refs
@@ -151,13 +152,15 @@ const (
 	headerFixedSize  = 28 // magic … name length
 	tableEntrySize   = 24
 	coreDirEntrySize = 24
-	profileSize      = 20
+	profileSize      = 21
 	neuronSize       = 19
 	refSize          = 8
 	axonSize         = 5
 	synapseSize      = 10
 	generatorSize    = 29 // with no counts and no refs
 	escapeSize       = 9  // with no entries
+
+	profileReadout = 1 // profile flags bit 0: chip.Profile.Readout
 )
 
 // Section kinds of format version 1, in the order they are written.
@@ -899,6 +902,11 @@ func appendCores(b []byte, p *chip.Program, lay *layout) []byte {
 				esc = lay.escIndex[pr.Escape]
 			}
 			b = le32(b, uint32(esc))
+			flags := byte(0)
+			if pr.Readout {
+				flags |= profileReadout
+			}
+			b = append(b, flags)
 		}
 		for i := range cp.Neurons {
 			nr := &cp.Neurons[i]
@@ -1377,6 +1385,13 @@ func (d *decoder) core(r *reader, c int, usedEscapes *int) bool {
 				*usedEscapes++
 			}
 			pr.Escape = d.escapes[e]
+		}
+		switch f := p[20]; {
+		case f&^profileReadout != 0:
+			r.failAt(at+20, "profile %d of core %d: flags %#x, want only bit 0 (readout)", i, c, f)
+			return false
+		case f&profileReadout != 0:
+			pr.Readout = true
 		}
 	}
 	var refs []chip.AxonRef

@@ -41,6 +41,7 @@ func imgNetwork() *Network {
 			{Name: "hid", Size: 6, Profile: chip.Profile{Du: [4]uint16{512, 512}, Dv: 128, Vth: 20, Escape: esc},
 				V0: []int32{0, 10, -10, 20, 0, 5}},
 			{Name: "poisson", Size: 3, Source: &chip.Generator{Prob: 3000}},
+			{Name: "readout", Size: 2, Profile: chip.Profile{Dv: 300, Readout: true}},
 		},
 		Projections: []Projection{
 			{Name: "in-hid", Pre: 0, Post: 1, WeightExp: 1, Conns: []Conn{
