@@ -282,6 +282,9 @@ func (c *compiler) place() error {
 	}
 	for _, in := range net.Inputs {
 		classOf(in.WeightExp)
+		for _, e := range in.RowExp {
+			classOf(e)
+		}
 	}
 	nexp := uint32(max(1, len(expClass)))
 
@@ -363,8 +366,12 @@ func (c *compiler) place() error {
 			if cn.Weight == 0 {
 				continue
 			}
+			e := in.WeightExp
+			if in.RowExp != nil {
+				e = in.RowExp[cn.Pre]
+			}
 			t := base + int(cn.Post)
-			fi.src[fill[t]] = uint32(portBase[pi]+int(cn.Pre))*nexp + expClass[in.WeightExp]
+			fi.src[fill[t]] = uint32(portBase[pi]+int(cn.Pre))*nexp + expClass[e]
 			fill[t]++
 		}
 	}
@@ -642,7 +649,7 @@ func (c *compiler) build() {
 		lists = append(lists, list{conns: pr.Conns, pre: pr.Pre, post: pr.Post, typ: pr.Type, exp: pr.WeightExp, rowExp: pr.RowExp})
 	}
 	for i, in := range net.Inputs {
-		lists = append(lists, list{conns: in.Conns, pre: -1, port: i, post: in.Post, typ: in.Type, exp: in.WeightExp})
+		lists = append(lists, list{conns: in.Conns, pre: -1, port: i, post: in.Post, typ: in.Type, exp: in.WeightExp, rowExp: in.RowExp})
 	}
 	listStart := make([]int, len(lists)+1)
 	for li, l := range lists {
@@ -935,7 +942,15 @@ func (n *Network) Check(cfg *chip.Config) error {
 			add("%s: target population %d is not a neuron population", where, in.Post)
 			continue
 		}
-		checkConns(where, in.Conns, in.Channels, n.Populations[in.Post].Size, in.Type, []int8{in.WeightExp})
+		exps := []int8{in.WeightExp}
+		if in.RowExp != nil {
+			if len(in.RowExp) != in.Channels {
+				add("%s: %d row exponents for %d channels", where, len(in.RowExp), in.Channels)
+				continue
+			}
+			exps = in.RowExp
+		}
+		checkConns(where, in.Conns, in.Channels, n.Populations[in.Post].Size, in.Type, exps)
 	}
 	outs := map[string]bool{}
 	for i := range n.Outputs {

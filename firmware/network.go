@@ -91,11 +91,14 @@ type Conn struct {
 // tick t acts like a spike of a source neuron emitted at tick t: it is
 // integrated at t+1+Delay.
 type InputPort struct {
-	Name      string
-	Channels  int
-	Post      int // target population
-	Type      uint8
+	Name     string
+	Channels int
+	Post     int // target population
+	Type     uint8
+	// WeightExp scales every weight, unless RowExp gives one exponent per
+	// channel (len Channels).
 	WeightExp int8
+	RowExp    []int8
 	Conns     []Conn // Pre = channel
 }
 

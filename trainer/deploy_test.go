@@ -1,0 +1,132 @@
+package trainer
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/aerie-neuro/aerie/chip"
+	"github.com/aerie-neuro/aerie/firmware"
+)
+
+// TestDeployParity: the trainer's integer evaluation and the emulated chip
+// agree on every spike of every layer and every decision, for every test
+// sample — deterministic and stochastic networks, recurrent layers, the
+// default and loihi presets, 1 and 3 workers — on a briefly trained
+// network (so that layers are active and decisions mean something).
+func TestDeployParity(t *testing.T) {
+	train, val, test := tinySet(t, 3, 30)
+	loihi, err := chip.Preset("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stochastic := range []bool{false, true} {
+		tr := tinyTrainer(t, train, stochastic, 2, LayerSpec{Size: 24, Recurrent: true}, LayerSpec{Size: 12})
+		if err := tr.Train(context.Background(), train, val, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		m := tr.Model
+		for _, c := range []struct {
+			cfg     *chip.Config
+			workers int
+		}{{chip.Default(), 1}, {loihi, 3}} {
+			net, rep, err := Deploy(m, c.cfg, DeployOptions{Seed: 9, Calibrate: train.Subset(20)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := EvaluateOnChip(context.Background(), net, c.cfg, test, ChipEvalConfig{Seed: 4, Trials: 2, Workers: c.workers, Parity: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("stochastic %v on %s: chip accuracy %.3f, parity %.3f, rates %v Hz, %.0f synaptic events / inference; layers %+v",
+				stochastic, c.cfg.Name, res.ChipAccuracy, *res.Parity, res.RatesHz, res.SynapticEventsPerInference, rep.Layers)
+			if *res.Parity != 1 {
+				t.Errorf("stochastic %v on %s, %d workers: parity %.4f, want 1 (%s)", stochastic, c.cfg.Name, c.workers, *res.Parity, res.FirstMismatch)
+			}
+			if res.RatesHz[0] == 0 || res.SynapticEventsPerInference == 0 {
+				t.Errorf("a silent network proves nothing: rates %v", res.RatesHz)
+			}
+		}
+	}
+}
+
+// TestEscapeFrequency: a stochastic chip neuron whose membrane is held at a
+// fixed distance from threshold fires with the probability of its escape
+// table entry (Monte Carlo over 200,000 ticks).
+func TestEscapeFrequency(t *testing.T) {
+	cfg := chip.Default()
+	s := Spec{Inputs: 1, Steps: 10, Hidden: []LayerSpec{{Size: 1}}, Readout: ReadoutSpec{Size: 1}, Stochastic: true}
+	s.Defaults()
+	scale := math.Ldexp(1, 17) // a threshold of 2^17 units: biases up to 4θ fit 13 bits << 7
+	esc, step := escapeTable(&s, scale, cfg)
+	if esc.Table[0] != 0 || esc.Table[len(esc.Table)-1] != 65536 || step > 0.05 {
+		t.Fatalf("table ends %d … %d, largest step %.3f", esc.Table[0], esc.Table[len(esc.Table)-1], step)
+	}
+	vth := int32(scale) >> cfg.Neuron.VthShift
+	for _, x := range []float64{-0.2, -0.05, 0, 0.1} {
+		// dv = 4096 clears v every tick, so v = bias: held at vth + x·scale
+		bias := int64(float64(vth)*math.Ldexp(1, cfg.Neuron.VthShift) + x*scale)
+		mant, exp, err := firmware.QuantizeBias(float64(bias), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := int64(mant) << exp
+		net := &firmware.Network{Seed: 7, Populations: []firmware.Population{{Name: "n", Size: 1, BiasMant: mant, BiasExp: exp,
+			Profile: chip.Profile{Dv: 4096, Vth: vth, Escape: esc}}}}
+		prog, _, err := firmware.Compile(net, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys, err := chip.Load(cfg, prog, chip.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const ticks = 200000
+		if err := sys.Run(context.Background(), ticks); err != nil {
+			t.Fatal(err)
+		}
+		got := float64(sys.Stats().Counts.NeuronFire) / ticks
+		i := ((held - int64(vth)<<cfg.Neuron.VthShift) >> esc.Shift) + int64(esc.Offset)
+		want := float64(esc.Table[i]) / 65536
+		if sd := math.Sqrt(want*(1-want)/ticks) + 1e-9; math.Abs(got-want) > 5*sd {
+			t.Errorf("x = %.2f: firing frequency %.4f, table entry %d says %.4f (±%.4f)", x, got, i, want, sd)
+		}
+		if f := 1 / (1 + math.Exp(-s.Escape.Beta*x)); math.Abs(want-f) > step {
+			t.Errorf("x = %.2f: table %.4f, escape function %.4f", x, want, f)
+		}
+	}
+}
+
+// TestDeployRejects: what the chip cannot run is refused before any work.
+func TestDeployRejects(t *testing.T) {
+	train, _, _ := tinySet(t, 3, 10)
+	m := tinyTrainer(t, train, true, 1, LayerSpec{Size: 8}).Model
+	tn, err := chip.Preset("truenorth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	det := chip.Default()
+	det.Neuron.Stochastic = false
+	for _, c := range []struct {
+		cfg  *chip.Config
+		opt  DeployOptions
+		want string
+	}{
+		{tn, DeployOptions{}, "the model needs multiplicative decay"},
+		{det, DeployOptions{}, "has no stochastic neurons"},
+		{chip.Default(), DeployOptions{WeightBits: 9}, "9 weight bits, chip default has 1…8"},
+	} {
+		if _, _, err := Deploy(m, c.cfg, c.opt); err == nil || !contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.cfg.Name, err, c.want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
