@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aerie-neuro/aerie/chip"
+	"github.com/aerie-neuro/aerie/firmware"
 )
 
 // TestCUBAShort runs one biological second and checks that the network is
@@ -70,4 +71,39 @@ func TestCUBATooShortHasNoNaN(t *testing.T) {
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("JSON: %v", err)
 	}
+}
+
+// BenchmarkCUBAImage is BenchmarkCUBA's run (10 s, one worker) from a
+// configuration image — compiled, encoded, decoded and checked as aerie
+// emulate does — so the two real-time factors compare on one machine.
+func BenchmarkCUBAImage(b *testing.B) {
+	cfg := chip.Default()
+	net, err := CUBANetwork(1, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := firmware.NewImage(net, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := img.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	back, err := firmware.DecodeImage(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := back.CheckChip(cfg); err != nil {
+		b.Fatal(err)
+	}
+	var rtf float64
+	for i := 0; i < b.N; i++ {
+		r, err := Run(context.Background(), cfg, back.Program, back.Placement, RunOptions{Ticks: 100000, Workers: 1, DtMS: back.DtMS(), WarmupTicks: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rtf += val(r.RTF)
+	}
+	b.ReportMetric(rtf/float64(b.N), "rtf")
 }
