@@ -110,6 +110,22 @@ func Deploy(m *Model, cfg *chip.Config, opt DeployOptions) (*firmware.Network, *
 		scales[l] = math.Ldexp(1, cfg.Neuron.VBits-1-head) / s.Hidden[l].Theta
 	}
 	scales[L] = scales[L-1]
+	// no larger than the largest weight into the layer allows: its mantissa
+	// at the largest exponent (weights beyond would clip)
+	wmaxUnits := float64(int64(1)<<bits-1) * math.Ldexp(1, cfg.Synapse.WeightExpMax+cfg.Neuron.ActShift)
+	for _, t := range m.Params {
+		l, ok := weightTarget(t.Name, L)
+		if !ok {
+			continue
+		}
+		xmax := 0.0
+		for _, x := range t.Data {
+			xmax = max(xmax, math.Abs(float64(x)))
+		}
+		if xmax > 0 {
+			scales[l] = min(scales[l], wmaxUnits/xmax)
+		}
+	}
 	rep := &DeployReport{Chip: cfg.Name, WeightBits: bits}
 	halvings := make([]int, L+1)
 	for round := 0; ; round++ {
@@ -142,6 +158,19 @@ func Deploy(m *Model, cfg *chip.Config, opt DeployOptions) (*firmware.Network, *
 			return net, rep, nil
 		}
 	}
+}
+
+// weightTarget is the layer a weight tensor feeds (the readout is layer L).
+func weightTarget(name string, L int) (int, bool) {
+	if name == "ro.w" {
+		return L, true
+	}
+	var l, k int
+	var kind byte
+	if n, _ := fmt.Sscanf(name, "h%d.%c%d", &l, &kind, &k); n == 3 && (kind == 'w' || kind == 'v') && l < L {
+		return l, true
+	}
+	return 0, false
 }
 
 // deployable checks that the chip can run the model as trained.

@@ -130,3 +130,25 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// TestDeployScaleFitsWeights: at few weight bits the scale comes down until
+// the largest weight fits the largest mantissa at the largest exponent, so
+// nothing is clipped (a 4-bit deploy once clipped most of a layer).
+func TestDeployScaleFitsWeights(t *testing.T) {
+	train, val, _ := tinySet(t, 3, 30)
+	tr := tinyTrainer(t, train, false, 1, LayerSpec{Size: 16})
+	if err := tr.Train(context.Background(), train, val, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, bits := range []int{8, 4, 2} {
+		_, rep, err := Deploy(tr.Model, chip.Default(), DeployOptions{WeightBits: bits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range rep.Layers {
+			if l.Clipped != 0 {
+				t.Errorf("%d bits, layer %s: %d weights clipped", bits, l.Name, l.Clipped)
+			}
+		}
+	}
+}
