@@ -23,9 +23,11 @@
 // last hidden layer's spikes with the same u/v update and no threshold,
 // reset or bias; its membrane O[t] is the network output. Spike
 // probabilities are drawn from a counter-based hash of (seed, epoch,
-// sample index, layer, neuron, step) — rng.go, the only place the trainer
-// draws noise — so results do not depend on batching or worker count, and
-// the deploy path can map the draw onto the chip's rand16.
+// sample index, layer, neuron, step) — rng.go, the only place the float
+// trainer draws noise — so results do not depend on batching or worker
+// count. These training draws are not the chip's: a deployed network draws
+// with the chip's noise contract (chip/noise.go), and the trainer's integer
+// evaluation (IntegerNet, below) draws exactly the chip's bits.
 //
 // Escape functions f (x = ṽ − θ): sigmoid σ(βx) (β = 10 default) and
 // exponential min(1, p0·exp(x/Δu)). The float32 engine evaluates σ from a
@@ -113,6 +115,61 @@
 // non-finite loss, gradient or parameter stops training with ErrDiverged
 // naming the epoch and the layer, leaving the parameters of the last good
 // batch.
+//
+// # Deploying: the trained network on the chip
+//
+// Deploy quantizes a model for a chip description into a firmware.Network,
+// which firmware compiles into a configuration image:
+//
+//   - one population per hidden layer, with the chip's decay constants for
+//     the model's time constants (firmware.DecayConstant: the 12-bit grid,
+//     Loihi's hidden +1 on du), threshold, reset and, for stochastic
+//     networks, the escape function sampled into the chip's table over the
+//     range where it rises from ~0 to ~1 (entry 0 is 0, the last entry is
+//     certain; the report gives the largest probability step between
+//     entries);
+//   - a per-layer scale s (chip membrane units per unit of the float
+//     membrane) tied to the threshold — s·θ = 2^(v_bits−1−headroom), two
+//     bits of headroom by default — and lowered until the layer's largest
+//     weight fits the largest mantissa at the largest exponent; the
+//     threshold is then exact (s is chosen so that s·θ is vth << vth_shift);
+//   - weights as mantissas of the chosen width with one exponent per
+//     presynaptic row (the smallest that fits the row; exponents below 0
+//     are not used, since the chip floors each shifted product), biases per
+//     neuron (firmware.QuantizeBias);
+//   - calibration (DeployOptions.Calibrate): the integer network runs the
+//     calibration samples and a layer's scale is halved while any of its
+//     accumulators clip, currents wrap or membranes saturate; the counts are
+//     reported and are zero on the shipped examples;
+//   - the readout: non-firing readout units on the chip (a
+//     chip.Profile.Readout profile) with the readout's time constants; each
+//     keeps the largest membrane it reaches in a register, and the class
+//     decision is the argmax of those registers — the max-over-time rule of
+//     the model's default loss, computed by the chip. The float readout's
+//     scale is free (argmax is scale-invariant), so it takes the last hidden
+//     layer's, lowered like any other layer's.
+//
+// The float model integrates an input event in the step it arrives; the
+// chip integrates an input event of tick t at t+1 (chip/doc.go). A deployed
+// network therefore runs Steps+1 ticks per sample, one tick behind the
+// float model throughout, and its decision covers the same time window.
+//
+// IntegerNet is the trainer's integer evaluation: the deployed network run
+// population by population with chip.Datapath.Step and chip.Noise, sharing
+// nothing else with the emulator's cores. EvaluateOnChip runs every test
+// sample through a chip.System — System.Reset(SampleSeed(seed, sample,
+// trial)) between samples, no reload — and, with Parity, through
+// IntegerNet too, comparing every spike of every layer, the readout
+// registers and the decision (TestDeployParity: bit-exact for deterministic
+// and stochastic networks on the default and loihi presets with 1 and 3
+// workers). Between the float model and the chip the agreement is
+// statistical: an accuracy difference, reported by aerie train eval --chip
+// next to the energy, cycles and synaptic events per inference.
+//
+// Not yet built: quantization-aware fine-tuning (the forward pass through
+// the integer datapath), training with decays snapped to a named chip's
+// grid, and first layers with two synapse types (they need one input port
+// per type).
 //
 // # Model file format, version 1
 //
