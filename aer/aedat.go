@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -49,15 +50,34 @@ func (l AEDAT2Layout) decode(addr uint32) (Event, bool) {
 	return Event{Channel: addr}, true
 }
 
-func (l AEDAT2Layout) encode(e Event) uint32 {
+// encode packs e's address; it fails with a *RangeError (index i) when x,
+// y or the polarity do not fit the layout's fields.
+func (l AEDAT2Layout) encode(e Event, i int64) (uint32, error) {
 	x, y := SplitXY(e.Channel)
+	var xMax, yMax int64
 	switch l {
 	case AEDAT2DVS128:
-		return uint32(y&0x7F)<<8 | uint32(x&0x7F)<<1 | e.Payload&1
+		xMax, yMax = 0x7F, 0x7F
 	case AEDAT2DAVIS:
-		return uint32(y&0x1FF)<<22 | uint32(x&0x3FF)<<12 | (e.Payload&1)<<11
+		xMax, yMax = 0x3FF, 0x1FF
+	default:
+		return e.Channel, nil
 	}
-	return e.Channel
+	if int64(x) <= xMax && int64(y) <= yMax && e.Payload <= 1 {
+		if l == AEDAT2DVS128 {
+			return uint32(y)<<8 | uint32(x)<<1 | e.Payload, nil
+		}
+		return uint32(y)<<22 | uint32(x)<<12 | e.Payload<<11, nil
+	}
+	for _, f := range []struct {
+		name   string
+		v, max int64
+	}{{"x", int64(x), xMax}, {"y", int64(y), yMax}, {"polarity", int64(e.Payload), 1}} {
+		if err := checkField("aedat2", i, f.name, f.v, 0, f.max, ""); err != nil {
+			return 0, err
+		}
+	}
+	panic("unreachable")
 }
 
 // AEDAT2Reader reads AEDAT 2.0 files (jAER): '#' header lines, then
@@ -127,9 +147,16 @@ func (ar *AEDAT2Reader) Read(dst []Event) (int, error) {
 // AEDAT2Writer writes AEDAT 2.0 files. The format has one ambiguity that
 // jAER shares: a first event whose address has '#' (0x23) as its top byte
 // reads back as a header line.
+//
+// Time stamps are int32 µs, so an event outside −2147483648…2147483647 µs
+// (about ±35 minutes) is refused with a *RangeError, as are x, y and
+// polarity values too large for the dvs128 (x, y ≤ 127) and davis (x ≤ 1023,
+// y ≤ 511) layouts; the raw layout stores Channel as it is and has no place
+// for Payload.
 type AEDAT2Writer struct {
 	w      *bufio.Writer
 	layout AEDAT2Layout
+	n      int64 // events written
 	closed bool
 }
 
@@ -146,18 +173,27 @@ func NewAEDAT2Writer(w io.Writer, layout AEDAT2Layout) (*AEDAT2Writer, error) {
 	return &AEDAT2Writer{w: bw, layout: layout}, nil
 }
 
-// Write implements Writer. Times are cut to int32 µs, as in the format.
+// Write implements Writer. An event the format cannot hold stops Write
+// with a *RangeError; the events before it are written.
 func (aw *AEDAT2Writer) Write(evs []Event) (int, error) {
 	if aw.closed {
 		return 0, errors.New("aer: write to closed aedat2 writer")
 	}
 	var b [8]byte
 	for i, e := range evs {
-		binary.BigEndian.PutUint32(b[:], aw.layout.encode(e))
+		addr, err := aw.layout.encode(e, aw.n)
+		if err == nil {
+			err = checkField("aedat2", aw.n, "time", e.Time, math.MinInt32, math.MaxInt32, " µs (int32)")
+		}
+		if err != nil {
+			return i, err
+		}
+		binary.BigEndian.PutUint32(b[:], addr)
 		binary.BigEndian.PutUint32(b[4:], uint32(e.Time))
 		if _, err := aw.w.Write(b[:]); err != nil {
 			return i, err
 		}
+		aw.n++
 	}
 	return len(evs), nil
 }
@@ -299,14 +335,54 @@ func (ar *AEDAT3Reader) packet() error {
 	return nil
 }
 
-// AEDAT3Writer writes AEDAT 3.1 files of polarity or spike packets.
+// AEDAT3Writer writes AEDAT 3.1 files of polarity or spike packets. An
+// event whose fields do not fit is refused with a *RangeError: time
+// outside 0…2⁶²−1 µs (31 bits per event and a 31-bit overflow counter per
+// packet), x or y above 32767 or a polarity above 1 (polarity events), a
+// neuron id (Channel) above 2²⁰−1 or a chip/core id (Port) above 2047
+// (spike events). Polarity events have no place for Port, spike events
+// none for Payload.
 type AEDAT3Writer struct {
 	w       *bufio.Writer
 	typ     int16
 	pending []Event
 	buf     []byte
+	n       int64 // events accepted
 	err     error
 	closed  bool
+}
+
+// aedat3MaxTime is the largest time stamp AEDAT 3.1 holds: a 31-bit
+// overflow counter (the reader takes the field as int32 ≥ 0) above the
+// 31-bit event time stamp.
+const aedat3MaxTime = 1<<62 - 1
+
+// check refuses an event the packet type cannot hold.
+func (aw *AEDAT3Writer) check(e Event) error {
+	x, y := SplitXY(e.Channel)
+	if e.Time >= 0 && e.Time <= aedat3MaxTime && (aw.typ == AEDAT3Polarity && x <= 0x7FFF && y <= 0x7FFF && e.Payload <= 1 ||
+		aw.typ == AEDAT3Spike && e.Channel <= 0xFFFFF && e.Port <= 0x7FF) {
+		return nil
+	}
+	if err := checkField("aedat3", aw.n, "time", e.Time, 0, aedat3MaxTime, " µs"); err != nil {
+		return err
+	}
+	type field struct {
+		name   string
+		v, max int64
+	}
+	var fs []field
+	if aw.typ == AEDAT3Polarity {
+		fs = []field{{"x", int64(x), 0x7FFF}, {"y", int64(y), 0x7FFF}, {"polarity", int64(e.Payload), 1}}
+	} else {
+		fs = []field{{"neuron id", int64(e.Channel), 0xFFFFF}, {"chip/core id", int64(e.Port), 0x7FF}}
+	}
+	for _, f := range fs {
+		if err := checkField("aedat3", aw.n, f.name, f.v, 0, f.max, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // aedat3PacketEvents is the number of events per packet written.
@@ -328,14 +404,16 @@ func NewAEDAT3Writer(w io.Writer, typ int) (*AEDAT3Writer, error) {
 	return &AEDAT3Writer{w: bw, typ: int16(typ), pending: make([]Event, 0, aedat3PacketEvents)}, nil
 }
 
-// Write implements Writer. Times must be non-negative µs.
+// Write implements Writer. Times must be µs in 0…2⁶²−1; an event the
+// format cannot hold stops Write with a *RangeError (the events before it
+// are kept).
 func (aw *AEDAT3Writer) Write(evs []Event) (int, error) {
 	if aw.closed {
 		return 0, errors.New("aer: write to closed aedat3 writer")
 	}
 	for i, e := range evs {
-		if e.Time < 0 {
-			return i, errors.New("aer: aedat3: negative time stamp")
+		if err := aw.check(e); err != nil {
+			return i, err
 		}
 		if len(aw.pending) > 0 && (len(aw.pending) == aedat3PacketEvents || aw.pending[0].Time>>31 != e.Time>>31) {
 			if err := aw.emit(); err != nil {
@@ -343,6 +421,7 @@ func (aw *AEDAT3Writer) Write(evs []Event) (int, error) {
 			}
 		}
 		aw.pending = append(aw.pending, e)
+		aw.n++
 	}
 	return len(evs), nil
 }
@@ -364,11 +443,11 @@ func (aw *AEDAT3Writer) emit() error {
 	}
 	for _, e := range aw.pending {
 		var d uint32
-		if aw.typ == AEDAT3Polarity {
+		if aw.typ == AEDAT3Polarity { // fields checked by Write
 			x, y := SplitXY(e.Channel)
-			d = uint32(x&0x7FFF)<<17 | uint32(y&0x7FFF)<<2 | (e.Payload&1)<<1 | 1
+			d = uint32(x)<<17 | uint32(y)<<2 | e.Payload<<1 | 1
 		} else {
-			d = (e.Channel&0xFFFFF)<<12 | uint32(e.Port&0x7FF)<<1 | 1
+			d = e.Channel<<12 | uint32(e.Port)<<1 | 1
 		}
 		b = binary.LittleEndian.AppendUint32(b, d)
 		b = binary.LittleEndian.AppendUint32(b, uint32(e.Time&0x7FFFFFFF))

@@ -29,6 +29,9 @@ type AEDAT4Writer struct {
 	comp        bytes.Buffer
 	lz          *lz4.Writer
 	zenc        *zstd.Encoder
+	width       int
+	height      int
+	n           int64 // events accepted
 	err         error
 	closed      bool
 }
@@ -49,7 +52,7 @@ func NewAEDAT4Writer(w io.Writer, compression, width, height int) (*AEDAT4Writer
 		return nil, fmt.Errorf("aer: aedat4: sensor size %d×%d outside 1..32768", width, height)
 	}
 	aw := &AEDAT4Writer{w: bufio.NewWriterSize(w, 1<<16), compression: int32(compression),
-		pending: make([]Event, 0, aedat4PacketEvents)}
+		pending: make([]Event, 0, aedat4PacketEvents), width: width, height: height}
 	switch compression {
 	case 1, 2:
 		aw.lz = lz4.NewWriter(nil)
@@ -135,14 +138,25 @@ func appendFBEventPacket(b []byte, evs []Event) []byte {
 	return b
 }
 
-// Write implements Writer. Time must be in µs; x and y must fit int16.
+// Write implements Writer. Time must be in µs; an event outside the
+// sensor that the header announces (x ≥ width or y ≥ height) or with a
+// polarity above 1 stops Write with a *RangeError (the events before it
+// are kept). AEDAT 4.0 has no place for Port.
 func (aw *AEDAT4Writer) Write(evs []Event) (int, error) {
 	if aw.closed {
 		return 0, errors.New("aer: write to closed aedat4 writer")
 	}
 	for i, e := range evs {
-		if x, y := SplitXY(e.Channel); x > 0x7FFF || y > 0x7FFF {
-			return i, fmt.Errorf("aer: aedat4: pixel (%d, %d) does not fit int16", x, y)
+		if x, y := SplitXY(e.Channel); int(x) >= aw.width || int(y) >= aw.height || e.Payload > 1 {
+			size := fmt.Sprintf(" (the sensor is %d×%d)", aw.width, aw.height)
+			err := checkField("aedat4", aw.n, "x", int64(x), 0, int64(aw.width-1), size)
+			if err == nil {
+				err = checkField("aedat4", aw.n, "y", int64(y), 0, int64(aw.height-1), size)
+			}
+			if err == nil {
+				err = checkField("aedat4", aw.n, "polarity", int64(e.Payload), 0, 1, "")
+			}
+			return i, err
 		}
 		if len(aw.pending) == aedat4PacketEvents {
 			if err := aw.emit(); err != nil {
@@ -150,6 +164,7 @@ func (aw *AEDAT4Writer) Write(evs []Event) (int, error) {
 			}
 		}
 		aw.pending = append(aw.pending, e)
+		aw.n++
 	}
 	return len(evs), nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -14,8 +15,14 @@ import (
 //	1000,0,5,0
 //
 // The first column's name gives the unit. Lines may end in LF or CR LF;
-// lines longer than csvMaxLine bytes are errors.
+// lines longer than csvMaxLine bytes are errors. A UTF-8 byte-order mark
+// before the header (as spreadsheet programs write) is skipped. Every
+// Event is representable: time spans the whole int64 range, port, channel
+// and payload their unsigned widths.
 const csvMaxLine = 256
+
+// utf8BOM is the byte-order mark some programs put before a UTF-8 text.
+const utf8BOM = "\xef\xbb\xbf"
 
 var (
 	csvHeaderTick = "tick,port,channel,payload"
@@ -85,6 +92,10 @@ type CSVReader struct {
 // NewCSVReader reads and checks the header line.
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	cr := &CSVReader{r: bufio.NewReaderSize(r, 1<<16)}
+	if b, _ := cr.r.Peek(len(utf8BOM)); string(b) == utf8BOM {
+		cr.r.Discard(len(utf8BOM))
+		cr.off = int64(len(utf8BOM))
+	}
 	l, err := cr.readLine()
 	if err != nil {
 		if err == io.EOF {
@@ -158,9 +169,16 @@ func (cr *CSVReader) Read(dst []Event) (int, error) {
 				i++
 			}
 			v, err := strconv.ParseUint(string(l[j:i]), 10, 64)
-			limit := []uint64{1<<63 - 1, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF}[k]
+			limit := [4]uint64{1<<63 - 1, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF}[k]
+			if k == 0 && neg {
+				limit = 1 << 63 // −9223372036854775808
+			}
 			if err != nil || v > limit {
-				cr.err = corrupt("csv", start+int64(j), "line %d: field %d is not a number in 0..%d", cr.line, k+1, limit)
+				if k == 0 {
+					cr.err = corrupt("csv", start+int64(j), "line %d: field 1 (time) is not a number in %d..%d", cr.line, int64(math.MinInt64), int64(math.MaxInt64))
+				} else {
+					cr.err = corrupt("csv", start+int64(j), "line %d: field %d is not a number in 0..%d", cr.line, k+1, limit)
+				}
 				break
 			}
 			f[k] = v
@@ -174,7 +192,7 @@ func (cr *CSVReader) Read(dst []Event) (int, error) {
 		}
 		t := int64(f[0])
 		if neg {
-			t = -t
+			t = -t // also right for 1<<63: −MinInt64 wraps to MinInt64
 		}
 		dst[n] = Event{Time: t, Port: uint16(f[1]), Channel: uint32(f[2]), Payload: uint32(f[3])}
 		n++

@@ -19,7 +19,7 @@
 //
 //	format        Channel                         Payload        Time
 //	native        channel within Port             payload (P)    ticks or µs
-//	EIEIO         full 32-bit routing key         payload        timestep (T)
+//	EIEIO         full 32-bit routing key         payload        timestep (T), else arrival
 //	SPIF          XY(x, y)                        polarity       µs or 0
 //	jAER          raw 32-bit address              0              µs
 //	AEDAT 2.0     raw address (or XY by layout)   polarity       µs
@@ -49,6 +49,26 @@
 // ErrTruncated) for short input. The packet decoders (DecodeNative,
 // DecodeEIEIO, DecodeSPIF, DecodeJAER) decode in place and allocate nothing
 // when dst has room, which tests assert.
+//
+// # What a writer cannot represent
+//
+// A writer never cuts a value to fit its format. An event with a field
+// wider than the format's field for it stops Write with a *RangeError that
+// gives the format, the event's index in the stream (from 0, over all
+// Write calls), the field, the value and the limit; the events before it
+// are written and Close leaves a valid file. The limits: AEDAT 2.0 times
+// are int32 µs, dvs128 x and y ≤ 127, davis x ≤ 1023 and y ≤ 511; AEDAT 3.1
+// times 0…2⁶²−1 µs, x and y ≤ 32767, neuron ids ≤ 2²⁰−1, chip/core ids ≤
+// 2047; AEDAT 4.0 pixels inside the sensor size of its header; camera
+// formats take polarities 0 and 1. Fields a format has no place for (the
+// Port of camera formats, the Payload of raw and spike events) are left
+// out. Native files and CSV hold every Event.
+//
+// EIEIO packets without the T flag (the injection form: k16, k32, k32p32)
+// carry no time; a Receiver stamps their events with the arrival of the
+// datagram, counted from the first one (or ReceiverConfig.Start), in µs or
+// in ticks of EIEIOTimestep (1 ms, SpiNNaker's default timestep); a
+// capture read by PcapEvents uses the capture times the same way.
 //
 // # The native packet (version 1)
 //

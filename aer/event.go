@@ -171,6 +171,30 @@ func (e *FormatError) Is(target error) bool {
 	return target == ErrCorrupt || (e.Truncated && target == ErrTruncated)
 }
 
+// RangeError is an event that a writer cannot represent: a field of the
+// event does not fit the field the format has for it (writers never cut a
+// value to fit). Index counts the events given to the writer, from 0, over
+// all calls to Write.
+type RangeError struct {
+	Format string // "aedat2", "aedat3", "aedat4"
+	Index  int64
+	Field  string // "time", "x", "y", "polarity", "neuron id", "chip/core id"
+	Value  int64
+	Limit  string // what the format holds, e.g. "0…32767"
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("aer: %s: event %d: %s %d outside %s", e.Format, e.Index, e.Field, e.Value, e.Limit)
+}
+
+// checkField returns a *RangeError unless lo ≤ v ≤ hi.
+func checkField(format string, index int64, field string, v, lo, hi int64, unit string) error {
+	if v >= lo && v <= hi {
+		return nil
+	}
+	return &RangeError{Format: format, Index: index, Field: field, Value: v, Limit: fmt.Sprintf("%d…%d%s", lo, hi, unit)}
+}
+
 func corrupt(format string, off int64, msg string, args ...any) error {
 	if len(args) > 0 {
 		msg = fmt.Sprintf(msg, args...)

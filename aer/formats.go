@@ -92,7 +92,8 @@ func DetectFormat(head []byte) Format {
 		return FormatAEDAT3
 	case bytes.HasPrefix(head, []byte("#!AER-DAT2.")), bytes.HasPrefix(head, []byte("#!AER-DAT1.")):
 		return FormatAEDAT2
-	case bytes.HasPrefix(head, []byte(csvHeaderTick)), bytes.HasPrefix(head, []byte(csvHeaderUS)):
+	case bytes.HasPrefix(bytes.TrimPrefix(head, []byte(utf8BOM)), []byte(csvHeaderTick)),
+		bytes.HasPrefix(bytes.TrimPrefix(head, []byte(utf8BOM)), []byte(csvHeaderUS)):
 		return FormatCSV
 	case len(head) >= 4:
 		switch m := uint32(head[0]) | uint32(head[1])<<8 | uint32(head[2])<<16 | uint32(head[3])<<24; m {

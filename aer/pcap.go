@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"time"
 
@@ -22,10 +23,24 @@ import (
 
 // PcapWriter writes UDP datagrams to a pcap file.
 type PcapWriter struct {
-	w   *pcapgo.Writer
-	bw  *bufio.Writer
-	buf gopacket.SerializeBuffer
+	w    *pcapgo.Writer
+	bw   *bufio.Writer
+	buf  gopacket.SerializeBuffer
+	size int64
+	// Limit, if > 0, caps the file: a datagram whose record would take
+	// the file past Limit bytes is not written, and WriteDatagram returns
+	// ErrCaptureFull (the file stays a valid capture of the datagrams
+	// before it).
+	Limit int64
 }
+
+// ErrCaptureFull is returned by WriteDatagram when a capture reached its
+// Limit.
+var ErrCaptureFull = errors.New("aer: pcap: capture reached its size limit")
+
+// pcapFileHeaderLen is the size of a pcap file header; each packet adds a
+// 16-byte record header and its frame.
+const pcapFileHeaderLen = 24
 
 // NewPcapWriter writes the pcap file header to w.
 func NewPcapWriter(w io.Writer) (*PcapWriter, error) {
@@ -34,8 +49,11 @@ func NewPcapWriter(w io.Writer) (*PcapWriter, error) {
 	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
 		return nil, err
 	}
-	return &PcapWriter{w: pw, bw: bw, buf: gopacket.NewSerializeBuffer()}, nil
+	return &PcapWriter{w: pw, bw: bw, buf: gopacket.NewSerializeBuffer(), size: pcapFileHeaderLen}, nil
 }
+
+// Size is the number of bytes of the capture so far.
+func (pw *PcapWriter) Size() int64 { return pw.size }
 
 // udp4 returns the IPv4 address and port of a (UDP) address.
 func udp4(a net.Addr) (net.IP, int) {
@@ -67,7 +85,14 @@ func (pw *PcapWriter) WriteDatagram(ts time.Time, src, dst net.Addr, payload []b
 		return fmt.Errorf("aer: pcap: %w", err)
 	}
 	b := pw.buf.Bytes()
-	return pw.w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}, b)
+	if pw.Limit > 0 && pw.size+16+int64(len(b)) > pw.Limit {
+		return ErrCaptureFull
+	}
+	if err := pw.w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}, b); err != nil {
+		return err
+	}
+	pw.size += 16 + int64(len(b))
+	return nil
 }
 
 // Flush flushes buffered packets.
@@ -90,31 +115,69 @@ type packetSource interface {
 }
 
 // PcapReader reads the UDP datagrams of a pcap or pcapng file; other
-// packets are skipped and counted.
+// packets are skipped and counted. Errors carry the byte offset of the
+// packet record (pcapng: block) they are about; in a gzip-compressed
+// capture, the offset of the compressed bytes read so far.
 type PcapReader struct {
 	src     packetSource
 	decoder gopacket.Decoder
+	format  string // "pcap" or "pcapng"
+	cr      *countingReader
+	br      *bufio.Reader
 	Skipped int64 // packets that are not IPv4/IPv6 UDP
 	Packets int64 // packets read
 }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// offset is the file offset of the next byte pcapgo reads. pcapgo wraps
+// its input in bufio.NewReader, which returns br itself (it is large
+// enough), so every byte it takes passes through br.
+func (pr *PcapReader) offset() int64 { return pr.cr.n - int64(pr.br.Buffered()) }
+
 // NewPcapReader reads the file header of a pcap or pcapng stream.
 func NewPcapReader(r io.Reader) (*PcapReader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, truncated("pcap", int64(len(magic)), "file header")
 	}
 	var src packetSource
+	format := "pcap"
+	linkOff := int64(20) // the link type of a pcap file header
 	if binary.LittleEndian.Uint32(magic) == 0x0A0D0D0A {
+		format = "pcapng"
+		// the link type of the first interface description, which
+		// follows the section header: at its length + 8.
+		if h, err := br.Peek(12); err == nil {
+			order := binary.ByteOrder(binary.LittleEndian)
+			if binary.LittleEndian.Uint32(h[8:]) != 0x1A2B3C4D {
+				order = binary.BigEndian
+			}
+			linkOff = int64(order.Uint32(h[4:])) + 8
+		}
 		src, err = pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
 	} else {
 		src, err = pcapgo.NewReader(br)
 	}
 	if err != nil {
-		return nil, corrupt("pcap", 0, "%v", err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, truncated(format, cr.n-int64(br.Buffered()), "file header: %v", err)
+		}
+		return nil, corrupt(format, 0, "%v", err)
 	}
-	pr := &PcapReader{src: src}
+	pr := &PcapReader{src: src, format: format, cr: cr, br: br}
 	switch lt := src.LinkType(); lt {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeNull, layers.LinkTypeLoop:
 		pr.decoder = lt
@@ -123,7 +186,7 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 	case layers.LinkTypeIPv6:
 		pr.decoder = layers.LayerTypeIPv6
 	default:
-		return nil, corrupt("pcap", 20, "unsupported link type %v", lt)
+		return nil, corrupt(format, linkOff, "unsupported link type %v", lt)
 	}
 	return pr, nil
 }
@@ -131,15 +194,16 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 // Next returns the next UDP datagram, or io.EOF.
 func (pr *PcapReader) Next() (Datagram, error) {
 	for {
+		start := pr.offset()
 		data, ci, err := pr.src.ReadPacketData()
 		if err == io.EOF {
 			return Datagram{}, io.EOF
 		}
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return Datagram{}, truncated("pcap", 0, "packet %d cut short", pr.Packets+1)
+				return Datagram{}, truncated(pr.format, start, "packet %d cut short", pr.Packets+1)
 			}
-			return Datagram{}, corrupt("pcap", 0, "packet %d: %v", pr.Packets+1, err)
+			return Datagram{}, corrupt(pr.format, start, "packet %d: %v", pr.Packets+1, err)
 		}
 		pr.Packets++
 		p := gopacket.NewPacket(data, pr.decoder, gopacket.DecodeOptions{NoCopy: true, Lazy: true})
@@ -300,11 +364,13 @@ func (pe *PcapEvents) fill() {
 		key := rxKey{wf, sdp}
 		rx := pe.rx[key]
 		if rx == nil {
-			rx, _ = NewReceiver(nil, ReceiverConfig{Format: wf, SDP: sdp})
+			// untimed EIEIO events take their capture time, from the
+			// first AER datagram, in the stream's unit.
+			rx, _ = NewReceiver(nil, ReceiverConfig{Format: wf, SDP: sdp, Unit: pe.unit, Start: pe.First})
 			pe.rx[key] = rx
 		}
 		rx.pending, rx.head = rx.pending[:0], 0
-		rx.Handle(d.Payload, d.Src)
+		rx.HandleAt(d.Payload, d.Src, d.Time)
 		pe.buf, pe.head = append(pe.buf[:0], rx.pending...), 0
 		return
 	}
@@ -324,8 +390,8 @@ type ReplayStats struct {
 // the capture or when ctx is done.
 func Replay(ctx context.Context, r *PcapReader, conn net.PacketConn, dst net.Addr, fast bool, speed float64) (ReplayStats, error) {
 	var st ReplayStats
-	if speed <= 0 {
-		speed = 1
+	if !(speed > 0) || math.IsInf(speed, 0) {
+		return st, fmt.Errorf("aer: replay speed %v: want a finite speed > 0", speed)
 	}
 	var first time.Time
 	var start time.Time
@@ -346,7 +412,9 @@ func Replay(ctx context.Context, r *PcapReader, conn net.PacketConn, dst net.Add
 		}
 		st.Span = d.Time.Sub(first)
 		if !fast {
-			due := start.Add(time.Duration(float64(d.Time.Sub(first)) / speed))
+			// clamped: a capture's time gap over a tiny speed must not
+			// overflow into "due long ago".
+			due := start.Add(time.Duration(min(float64(d.Time.Sub(first))/speed, math.MaxInt64/2)))
 			if wait := time.Until(due); wait > 0 {
 				t := time.NewTimer(wait)
 				select {

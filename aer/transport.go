@@ -3,6 +3,7 @@ package aer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ func ParseWireFormat(s string) (WireFormat, error) {
 // Default transport settings.
 const (
 	DefaultBatch      = 64      // datagrams per sendmmsg/recvmmsg
+	MaxBatch          = 1024    // datagrams per system call at most (Linux's UIO_MAXIOV)
 	DefaultReadBuffer = 8 << 20 // SO_RCVBUF asked for (the kernel caps it at net.core.rmem_max)
 	DefaultWriteBuf   = 4 << 20 // SO_SNDBUF asked for
 	NativePort        = 7433    // aerie's default UDP port for native packets
@@ -94,9 +96,12 @@ type Sender struct {
 	seq   map[uint16]uint32 // native: next sequence number per port
 	jseq  uint32
 	start time.Time
-	// batchEvents counts the events sent before the first queued datagram.
+	// queued counts the events encoded so far; batchEvents those encoded
+	// before the first queued datagram; evN[i] the events of datagram i.
+	queued      uint64
 	batchEvents uint64
-	stats       SenderStats
+	evN         []int
+	stats       SenderStats    // what went out (the system call succeeded)
 	ports       []uint16       // native ports used, for the closing heartbeats
 	own         net.PacketConn // closed by Close if DialUDP opened it
 	scratch     []Event
@@ -133,8 +138,11 @@ func NewSender(conn net.PacketConn, dst net.Addr, cfg SenderConfig) (*Sender, er
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	if cfg.Rate < 0 {
-		return nil, errors.New("aer: negative rate")
+	if cfg.Batch > MaxBatch {
+		return nil, fmt.Errorf("aer: batch of %d datagrams, more than %d", cfg.Batch, MaxBatch)
+	}
+	if !(cfg.Rate >= 0) || math.IsInf(cfg.Rate, 0) {
+		return nil, fmt.Errorf("aer: rate %v: want a finite rate ≥ 0", cfg.Rate)
 	}
 	s := &Sender{cfg: cfg, conn: conn, dst: dst, seq: map[uint16]uint32{}, jseq: 1}
 	if uc, ok := conn.(*net.UDPConn); ok {
@@ -149,6 +157,7 @@ func NewSender(conn net.PacketConn, dst net.Addr, cfg SenderConfig) (*Sender, er
 	}
 	s.msgs = make([]ipv4.Message, cfg.Batch)
 	s.bufs = make([][]byte, cfg.Batch)
+	s.evN = make([]int, cfg.Batch)
 	for i := range s.msgs {
 		s.bufs[i] = make([]byte, 0, 2048)
 		s.msgs[i].Buffers = [][]byte{nil}
@@ -172,7 +181,7 @@ func (s *Sender) Write(evs []Event) (int, error) {
 	}
 	done := 0
 	for len(evs) > 0 {
-		if s.cfg.Rate > 0 && s.nmsg > 0 && float64(s.stats.Events-s.batchEvents)/s.cfg.Rate > maxBatchSpan {
+		if s.cfg.Rate > 0 && s.nmsg > 0 && float64(s.queued-s.batchEvents)/s.cfg.Rate > maxBatchSpan {
 			// Paced: a batch spans at most maxBatchSpan of the rate, so
 			// that slow streams do not wait for a full batch.
 			if err := s.flushBatch(); err != nil {
@@ -241,8 +250,9 @@ func (s *Sender) encode(evs []Event) (int, error) {
 		return 0, errors.New("aer: event does not fit a datagram")
 	}
 	s.bufs[s.nmsg] = b
+	s.evN[s.nmsg] = n
 	s.nmsg++
-	s.stats.Events += uint64(n)
+	s.queued += uint64(n)
 	return n, nil
 }
 
@@ -251,46 +261,53 @@ func (s *Sender) flushBatch() error {
 	if s.nmsg == 0 {
 		return nil
 	}
-	if s.cfg.Rate > 0 {
+	if s.cfg.Rate > 0 && s.queued > s.batchEvents { // a batch of heartbeats only is not paced
 		if s.start.IsZero() {
 			s.start = time.Now()
 		}
 		// The batch leaves when its first event is due: start +
 		// (events sent before it)/rate; the rest of the batch is at most
 		// maxBatchSpan early.
-		due := s.start.Add(time.Duration(float64(s.batchEvents) / s.cfg.Rate * float64(time.Second)))
+		due := s.start.Add(time.Duration(min(float64(s.batchEvents)/s.cfg.Rate*float64(time.Second), math.MaxInt64/2))) // clamped: a tiny rate must not overflow into "due long ago"
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
 	}
 	for i := 0; i < s.nmsg; i++ {
 		s.msgs[i].Buffers[0] = s.bufs[i]
-		s.stats.Bytes += uint64(len(s.bufs[i]))
 	}
-	msgs := s.msgs[:s.nmsg]
-	for len(msgs) > 0 {
+	sent := 0 // datagrams of this batch that went out
+	done := func(k int) {
+		k = max(0, min(k, s.nmsg-sent))
+		for i := sent; i < sent+k; i++ {
+			s.stats.Events += uint64(s.evN[i])
+			s.stats.Bytes += uint64(len(s.bufs[i]))
+		}
+		s.stats.Packets += uint64(k)
+		sent += k
+	}
+	for sent < s.nmsg {
 		if s.pc == nil {
-			if _, err := s.conn.WriteTo(msgs[0].Buffers[0], s.dst); err != nil {
+			if _, err := s.conn.WriteTo(s.msgs[sent].Buffers[0], s.dst); err != nil {
 				return fmt.Errorf("aer: send: %w", err)
 			}
-			msgs = msgs[1:]
-			s.stats.Packets++
+			done(1)
 			continue
 		}
-		k, err := s.pc.WriteBatch(msgs, 0)
+		k, err := s.pc.WriteBatch(s.msgs[sent:s.nmsg], 0)
 		if err != nil {
 			if isNoBuffer(err) {
 				// The socket buffer is full: wait a little, then retry.
 				time.Sleep(50 * time.Microsecond)
 				continue
 			}
+			done(k)
 			return fmt.Errorf("aer: send: %w", err)
 		}
-		msgs = msgs[k:]
-		s.stats.Packets += uint64(k)
+		done(k)
 	}
 	s.nmsg = 0
-	s.batchEvents = s.stats.Events
+	s.batchEvents = s.queued
 	return nil
 }
 
@@ -324,6 +341,7 @@ func (s *Sender) Close() error {
 		b, _ := AppendNative(s.bufs[s.nmsg][:0], packetFlags(s.cfg.Unit, nil), s.seq[port], nil)
 		binaryPutPort(b, port)
 		s.bufs[s.nmsg] = b
+		s.evN[s.nmsg] = 0
 		s.nmsg++
 		s.seq[port]++
 		if s.nmsg == len(s.msgs) {
@@ -352,7 +370,18 @@ type ReceiverConfig struct {
 	// Tap, if set, sees every datagram before decoding (for capture).
 	// b is only valid during the call.
 	Tap func(b []byte, from net.Addr)
+	// Unit is the unit of the arrival stamps of EIEIO events that carry
+	// no time (packets without the T flag, as sent for injection):
+	// Microsecond, or Tick for SpiNNaker's default timestep of
+	// EIEIOTimestep. Stamps count from Start, or from the first datagram
+	// if Start is zero.
+	Unit  Unit
+	Start time.Time
 }
+
+// EIEIOTimestep is the tick of the arrival stamps of untimed EIEIO events
+// in a Tick stream: SpiNNaker's default machine timestep.
+const EIEIOTimestep = time.Millisecond
 
 // Stats counts what a Receiver saw. Lost, Duplicate, Reordered and Late
 // need sequence numbers (native and jAER); Malformed counts datagrams that
@@ -384,6 +413,7 @@ type Receiver struct {
 	stats    Stats
 	trackers map[uint16]*SeqTracker
 	lastErr  error
+	start    time.Time // origin of arrival stamps
 	// LastMalformed is the most recent decode error, for diagnostics.
 	LastMalformed error
 }
@@ -424,7 +454,10 @@ func NewReceiver(conn net.PacketConn, cfg ReceiverConfig) (*Receiver, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	r := &Receiver{cfg: cfg, conn: conn, trackers: map[uint16]*SeqTracker{}}
+	if cfg.Batch > MaxBatch {
+		return nil, fmt.Errorf("aer: batch of %d datagrams, more than %d", cfg.Batch, MaxBatch)
+	}
+	r := &Receiver{cfg: cfg, conn: conn, trackers: map[uint16]*SeqTracker{}, start: cfg.Start}
 	if uc, ok := conn.(*net.UDPConn); ok {
 		if cfg.ReadBuffer >= 0 {
 			rb := cfg.ReadBuffer
@@ -489,24 +522,41 @@ func (r *Receiver) receive() error {
 		if err != nil {
 			return err
 		}
-		r.Handle(buf[:n], from)
+		r.HandleAt(buf[:n], from, time.Now())
 		return nil
 	}
 	k, err := r.pc.ReadBatch(r.msgs, 0)
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for i := range r.msgs[:k] {
 		m := &r.msgs[i]
-		r.Handle(m.Buffers[0][:m.N], m.Addr)
+		r.HandleAt(m.Buffers[0][:m.N], m.Addr, now)
 	}
 	return nil
 }
 
-// Handle accounts for and decodes one datagram, appending its events to
-// the receiver's queue. Receive loops call it; it is exported so that a
-// pcap replay or a test can feed datagrams without a socket.
-func (r *Receiver) Handle(b []byte, from net.Addr) {
+// Handle is HandleAt with the arrival time now.
+func (r *Receiver) Handle(b []byte, from net.Addr) { r.HandleAt(b, from, time.Now()) }
+
+// stamp is the arrival stamp of a datagram that arrived at t.
+func (r *Receiver) stamp(t time.Time) int64 {
+	if r.start.IsZero() {
+		r.start = t
+	}
+	d := t.Sub(r.start)
+	if r.cfg.Unit == Microsecond {
+		return d.Microseconds()
+	}
+	return int64(d / EIEIOTimestep)
+}
+
+// HandleAt accounts for and decodes one datagram that arrived at t,
+// appending its events to the receiver's queue. Receive loops call it; it
+// is exported so that a pcap replay or a test can feed datagrams without a
+// socket.
+func (r *Receiver) HandleAt(b []byte, from net.Addr, t time.Time) {
 	if r.cfg.Tap != nil {
 		r.cfg.Tap(b, from)
 	}
@@ -539,7 +589,13 @@ func (r *Receiver) Handle(b []byte, from net.Addr) {
 				}
 				break
 			}
-			_, r.pending, err = DecodeEIEIO(b, r.pending)
+			var h EIEIOHeader
+			if h, r.pending, err = DecodeEIEIO(b, r.pending); err == nil && !h.Timestamp {
+				ts := r.stamp(t)
+				for i := before; i < len(r.pending); i++ {
+					r.pending[i].Time = ts
+				}
+			}
 		}
 	case WireJAER:
 		var s uint32

@@ -220,59 +220,54 @@ func LoadConfig(nameOrPath string) (*Config, error) {
 }
 
 // ParseConfig decodes a chip description strictly (unknown or mis-cased keys
-// are errors naming the key and line), fills defaults and validates it.
+// are errors naming the key and line; internal/stricttoml also refuses
+// oversized or too deeply nested documents, nan and infinite numbers and
+// negative values of unsigned fields), fills the defaults of the keys the
+// description leaves out and validates it. A key that is written is used
+// as written: "profiles = 0" is refused by Validate, not replaced by the
+// default.
 func ParseConfig(name, src string) (*Config, error) {
 	c := &Config{}
-	if err := stricttoml.Decode(name, src, c); err != nil {
+	keys, err := stricttoml.DecodeKeys(name, src, c)
+	if err != nil {
 		return nil, fmt.Errorf("chip: %w", err)
 	}
-	c.fillDefaults()
+	c.fillDefaults(keys.Has)
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("chip: %s: %w", name, err)
 	}
 	return c, nil
 }
 
-func (c *Config) fillDefaults() {
-	if c.Chips == 0 {
-		c.Chips = 1
-	}
-	if c.Sync == "" {
-		c.Sync = "barrier"
+// fillDefaults sets the fields whose keys written reports absent to their
+// defaults (written(key...) tells whether the description wrote a key;
+// nil means nothing was written).
+func (c *Config) fillDefaults(written func(key ...string) bool) {
+	if written == nil {
+		written = func(...string) bool { return false }
 	}
 	n := &c.Neuron
-	if n.SynapseTypes == 0 {
-		n.SynapseTypes = 1
-	}
-	if n.UOverflow == "" {
-		n.UOverflow = "wrap"
-	}
-	if n.VOverflow == "" {
-		n.VOverflow = "saturate"
-	}
-	if n.Current == "" {
-		n.Current = "decay"
-	}
-	if n.Decay == "" {
-		n.Decay = "mul12"
-	}
-	if n.Rounding == "" {
-		n.Rounding = "trunc"
-	}
-	if n.DecayBits == 0 {
-		n.DecayBits = 12
-	}
-	if n.Compare == "" {
-		n.Compare = "gt"
-	}
-	if n.Reset == "" {
-		n.Reset = "zero"
-	}
-	if c.Synapse.AccOverflow == "" {
-		c.Synapse.AccOverflow = "saturate"
-	}
-	if c.Core.Profiles == 0 {
-		c.Core.Profiles = 16
+	for _, d := range []struct {
+		key []string
+		set func()
+	}{
+		{[]string{"chips"}, func() { c.Chips = 1 }},
+		{[]string{"sync"}, func() { c.Sync = "barrier" }},
+		{[]string{"neuron", "synapse_types"}, func() { n.SynapseTypes = 1 }},
+		{[]string{"neuron", "u_overflow"}, func() { n.UOverflow = "wrap" }},
+		{[]string{"neuron", "v_overflow"}, func() { n.VOverflow = "saturate" }},
+		{[]string{"neuron", "current"}, func() { n.Current = "decay" }},
+		{[]string{"neuron", "decay"}, func() { n.Decay = "mul12" }},
+		{[]string{"neuron", "rounding"}, func() { n.Rounding = "trunc" }},
+		{[]string{"neuron", "decay_bits"}, func() { n.DecayBits = 12 }},
+		{[]string{"neuron", "compare"}, func() { n.Compare = "gt" }},
+		{[]string{"neuron", "reset"}, func() { n.Reset = "zero" }},
+		{[]string{"synapse", "acc_overflow"}, func() { c.Synapse.AccOverflow = "saturate" }},
+		{[]string{"core", "profiles"}, func() { c.Core.Profiles = 16 }},
+	} {
+		if !written(d.key...) {
+			d.set()
+		}
 	}
 }
 
@@ -315,8 +310,14 @@ func (c *Config) Validate() error {
 	intIn("mesh.width", c.Mesh.Width, 1, 4096)
 	intIn("mesh.height", c.Mesh.Height, 1, 4096)
 	oneOf("sync", c.Sync, "barrier", "fixed")
-	if c.Sync == "fixed" && c.TickCycles == 0 {
+	// a tick of a fixed-sync chip lasts at most 1000 s at 1 GHz, so that
+	// cycle counts of long runs stay far from uint64 overflow.
+	const maxTickCycles = 1e12
+	switch {
+	case c.Sync == "fixed" && c.TickCycles == 0:
 		errs = append(errs, &FieldError{"tick_cycles", 0, "> 0 with sync = \"fixed\""})
+	case c.TickCycles > maxTickCycles:
+		errs = append(errs, &FieldError{"tick_cycles", c.TickCycles, fmt.Sprintf("≤ %d cycles", uint64(maxTickCycles))})
 	}
 	if c.Chips*c.Mesh.Width*c.Mesh.Height > 1<<20 {
 		errs = append(errs, &FieldError{"chips·mesh", c.Chips * c.Mesh.Width * c.Mesh.Height, "≤ 1048576 cores in a system"})
@@ -356,6 +357,8 @@ func (c *Config) Validate() error {
 	intIn("neuron.refractory_bits", n.RefractoryBits, 0, 16)
 	if n.Stochastic {
 		intIn("neuron.escape_entries", n.EscapeEntries, 2, 1<<16)
+	} else {
+		intIn("neuron.escape_entries", n.EscapeEntries, 0, 1<<16)
 	}
 	if n.VthBits+n.VthShift > n.VBits+1 {
 		errs = append(errs, &FieldError{"neuron.vth_bits + vth_shift", n.VthBits + n.VthShift, fmt.Sprintf("≤ v_bits + 1 = %d (the threshold must be reachable)", n.VBits+1)})
@@ -405,6 +408,14 @@ func (k Cost) costErrors() []error {
 		{"neuron_active", e.NeuronActive}, {"neuron_fire", e.NeuronFire}, {"message", e.Message}} {
 		if !(f.v >= 0 && f.v < 1e9) {
 			errs = append(errs, &FieldError{"cost.energy_pj." + f.name, f.v, "0 ≤ pJ < 1e9"})
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{{"barrier_cycles", k.BarrierCycles}, {"barrier_cycles_per_hop", k.BarrierCyclesPerHop}} {
+		if f.v > 1e9 {
+			errs = append(errs, &FieldError{"cost." + f.name, f.v, "≤ 1e9 cycles"})
 		}
 	}
 	if !(k.BarrierPJ >= 0 && k.BarrierPJ < 1e12) {

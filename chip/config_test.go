@@ -108,3 +108,48 @@ func TestLoadConfig(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestWrittenValues: a value a description writes is used or refused with
+// its range, never replaced by a default; negative, nan and infinite
+// numbers are refused by name; documents over the TOML limits fail fast.
+func TestWrittenValues(t *testing.T) {
+	src, _ := PresetSource("default")
+	edit := func(old, new string) string {
+		t.Helper()
+		if !strings.Contains(src, old) {
+			t.Fatalf("default.toml has no %q", old)
+		}
+		return strings.Replace(src, old, new, 1)
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"profiles = 0", edit("profiles = 32", "profiles = 0"), "core.profiles = 0: want 1…65536"},
+		{"chips = 0", edit("chips = 1", "chips = 0"), "chips = 0: want 1…65536"},
+		{"sync = \"\"", edit(`sync = "barrier"`, `sync = ""`), `sync = "": want one of barrier, fixed`},
+		{"decay_bits = 0", edit("decay_bits = 12", "decay_bits = 0"), "neuron.decay_bits = 0: want 12…12"},
+		{"synapse_types = 0", edit("synapse_types = 2", "synapse_types = 0"), "neuron.synapse_types = 0: want 1…4"},
+		{"tick_cycles = -5", edit(`sync = "barrier"`, "sync = \"fixed\"\ntick_cycles = -5"), `chip.toml:10: key "tick_cycles": -5 is negative`},
+		{"tick_cycles too large", edit(`sync = "barrier"`, "sync = \"fixed\"\ntick_cycles = 10000000000000"), "tick_cycles = 10000000000000: want ≤ 1000000000000 cycles"},
+		{"negative cycle cost", edit("synop = 4", "synop = -1"), `key "cost.cycles.synop": -1 is negative`},
+		{"barrier cycles", edit("barrier_cycles = 113", "barrier_cycles = 2000000000"), "cost.barrier_cycles = 2000000000: want ≤ 1e9 cycles"},
+		{"nan clock", edit("clock_mhz = 1000.0", "clock_mhz = nan"), `key "clock_mhz": NaN is not a finite number`},
+		{"inf energy", edit("synop = 23.6", "synop = inf"), `key "cost.energy_pj.synop": +Inf is not a finite number`},
+		{"negative escape entries", edit("stochastic = true\nescape_entries = 256", "stochastic = false\nescape_entries = -5"), "neuron.escape_entries = -5: want 0…65536"},
+		{"nested headers", "[" + strings.Repeat("a.", 50000) + "b]\n", "chip: chip.toml:1: key nested deeper than 16 levels"},
+		{"too large", strings.Repeat("# x\n", 17<<20), "chip: chip.toml: 71303168 bytes, more than 64 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("chip.toml", tt.src)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	// Absent keys take their defaults.
+	c, err := ParseConfig("chip.toml", edit("profiles = 32\n", ""))
+	if err != nil || c.Core.Profiles != 16 {
+		t.Fatalf("profiles absent: got %v, %v; want the default 16", c, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/aerie-neuro/aerie/internal/fileio"
 )
@@ -192,6 +193,16 @@ func takeParams(spec *Spec, ts []Tensor, prefix string) ([]Tensor, []Tensor, err
 	return out, ts[len(lay):], nil
 }
 
+// unprefixed is the text of a (joined) error of this package on one line,
+// without the package prefix that the corruption error gives already.
+func unprefixed(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "trainer: ")
+	}
+	return strings.Join(lines, "; ")
+}
+
 // MarshalModel encodes m with meta as a model file.
 func MarshalModel(m *Model, meta Meta) ([]byte, error) {
 	return encodeFile(&fileHeader{Kind: "model", Spec: m.Spec, Meta: meta}, m.Params)
@@ -217,10 +228,12 @@ func modelFrom(h *fileHeader, ts []Tensor) (*Model, []Tensor, error) {
 	default:
 		return nil, nil, &corruptError{16, fmt.Sprintf("unknown kind %q", h.Kind)}
 	}
+	// No defaults: a model file stores its spec complete (NewModel filled
+	// the defaults before it was written), so a zero here is a zero, and
+	// the spec is held to the ranges of a training config.
 	spec := h.Spec
-	spec.Defaults()
-	if err := spec.Validate(); err != nil {
-		return nil, nil, &corruptError{16, err.Error()}
+	if err := checkSpec(&spec); err != nil {
+		return nil, nil, &corruptError{16, "header: " + unprefixed(err)}
 	}
 	params, rest, err := takeParams(&spec, ts, "")
 	if err != nil {
@@ -229,11 +242,26 @@ func modelFrom(h *fileHeader, ts []Tensor) (*Model, []Tensor, error) {
 	return &Model{Spec: spec, Params: params}, rest, nil
 }
 
+// MaxHistory bounds the per-epoch history that a trainer keeps and a
+// checkpoint stores: the last MaxHistory epochs (a few hundred bytes
+// each), so that a checkpoint rewritten after every epoch of a long run of
+// short epochs stays the size of its tensors.
+const MaxHistory = 1000
+
+// recentHistory is the tail of h that a trainer keeps.
+func recentHistory(h []EpochStats) []EpochStats {
+	if len(h) > MaxHistory {
+		return h[len(h)-MaxHistory:]
+	}
+	return h
+}
+
 // MarshalCheckpoint encodes the whole trainer state: model, optimizer,
-// position in the run, history and best model.
+// position in the run, the last MaxHistory epochs of history and the best
+// model.
 func (tr *Trainer) MarshalCheckpoint(meta Meta) ([]byte, error) {
 	st := &trainState{Cfg: tr.Cfg, Epoch: tr.Epoch, Batch: tr.Batch, EpochLoss: tr.EpochLoss,
-		EpochCorrect: tr.EpochCorrect, EpochSeen: tr.EpochSeen, History: tr.History,
+		EpochCorrect: tr.EpochCorrect, EpochSeen: tr.EpochSeen, History: recentHistory(tr.History),
 		BestEpoch: tr.BestEpoch, BestValAcc: tr.BestValAcc, OptSteps: tr.opt.steps}
 	ts := append([]Tensor(nil), tr.Model.Params...)
 	for i, s := range tr.opt.s {
@@ -264,6 +292,9 @@ func UnmarshalCheckpoint(b []byte) (*Trainer, Meta, error) {
 		return nil, Meta{}, err
 	}
 	st := h.State
+	if err := checkTrainConfig(&st.Cfg); err != nil {
+		return nil, Meta{}, &corruptError{16, "header: " + unprefixed(err)}
+	}
 	tr, err := NewTrainer(m, st.Cfg)
 	if err != nil {
 		return nil, Meta{}, &corruptError{16, err.Error()}
@@ -289,12 +320,17 @@ func UnmarshalCheckpoint(b []byte) (*Trainer, Meta, error) {
 		}
 		tr.Best = &Model{Spec: m.Spec, Params: best}
 	}
-	if st.Epoch < 0 || st.Batch < 0 || st.EpochSeen < 0 {
-		return nil, Meta{}, &corruptError{16, "negative position in the run"}
+	switch {
+	case st.Epoch < 0 || st.Epoch > MaxEpochs || st.Batch < 0 || st.EpochSeen < 0 || st.EpochCorrect < 0 || st.EpochCorrect > st.EpochSeen:
+		return nil, Meta{}, &corruptError{16, "position in the run out of range"}
+	case st.BestEpoch < 0 || st.BestEpoch > st.Epoch || !(st.BestValAcc >= 0 && st.BestValAcc <= 1) || st.OptSteps < 0:
+		return nil, Meta{}, &corruptError{16, "best epoch or accuracy out of range"}
+	case math.IsNaN(st.EpochLoss) || math.IsInf(st.EpochLoss, 0) || st.EpochLoss < 0:
+		return nil, Meta{}, &corruptError{16, fmt.Sprintf("running loss %v", st.EpochLoss)}
 	}
 	tr.Epoch, tr.Batch = st.Epoch, st.Batch
 	tr.EpochLoss, tr.EpochCorrect, tr.EpochSeen = st.EpochLoss, st.EpochCorrect, st.EpochSeen
-	tr.History, tr.BestEpoch, tr.BestValAcc = st.History, st.BestEpoch, st.BestValAcc
+	tr.History, tr.BestEpoch, tr.BestValAcc = recentHistory(st.History), st.BestEpoch, st.BestValAcc
 	return tr, h.Meta, nil
 }
 

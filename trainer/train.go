@@ -376,8 +376,10 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 		}
 		el := time.Since(start).Seconds()
 		st := EpochStats{Epoch: ep + 1, LR: lr, TrainLoss: tr.EpochLoss / float64(tr.EpochSeen),
-			TrainAcc: float64(tr.EpochCorrect) / float64(tr.EpochSeen), Seconds: el,
-			SamplesPerS: float64(tr.EpochSeen-done0) / el}
+			TrainAcc: float64(tr.EpochCorrect) / float64(tr.EpochSeen), Seconds: el}
+		if el > 0 { // a history entry goes into the checkpoint's JSON header: never Inf or NaN
+			st.SamplesPerS = float64(tr.EpochSeen-done0) / el
+		}
 		tr.Epoch++
 		tr.Batch, tr.EpochLoss, tr.EpochCorrect, tr.EpochSeen = 0, 0, 0, 0
 		stop := false
@@ -389,7 +391,7 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 			}
 			stop = cfg.Patience > 0 && tr.Epoch-tr.BestEpoch >= cfg.Patience
 		}
-		tr.History = append(tr.History, st)
+		tr.History = recentHistory(append(tr.History, st))
 		if checkpoint != nil {
 			if err := checkpoint(tr); err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -125,8 +126,12 @@ func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, 
 	}
 	opt.AEDAT4Compression = c
 	if ff.size != "" {
-		if _, err := fmt.Sscanf(ff.size, "%dx%d", &opt.Width, &opt.Height); err != nil || opt.Width <= 0 || opt.Height <= 0 {
-			return 0, opt, usagef("--size wants WxH, e.g. 346x260")
+		w, h, ok := strings.Cut(ff.size, "x")
+		var err1, err2 error
+		opt.Width, err1 = strconv.Atoi(w)
+		opt.Height, err2 = strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || opt.Width < 1 || opt.Width > maxSensor || opt.Height < 1 || opt.Height > maxSensor {
+			return 0, opt, usagef("--size %q: want WxH with 1 ≤ W, H ≤ %d, e.g. 346x260", ff.size, maxSensor)
 		}
 	}
 	f := aer.FormatFromName(path)
@@ -145,6 +150,60 @@ func (ff *formatFlags) outputFormat(path string) (aer.Format, aer.WriteOptions, 
 		return 0, opt, usagef("cannot write %v files (writable: native, csv, aedat2, aedat3, aedat4)", f)
 	}
 	return f, opt, nil
+}
+
+// Ranges of the size-like flags of the AER commands (docs/limits.md).
+const (
+	maxSensor  = 32768   // --size: AEDAT 4.0 stores x and y as int16
+	maxSockBuf = 1 << 30 // --sndbuf, --rcvbuf
+	minRate    = 1.0     // --rate: events per second, when paced (a slower stream would wait uninterruptibly)
+	maxRate    = 1e9
+	minSpeed   = 1e-3 // --speed
+	maxSpeed   = 1e6
+	// --pcap-max: the default and the range of a capture's size
+	defaultPcapMax = 1 << 30
+	minPcapMax     = 1 << 10
+	maxPcapMax     = 1 << 40
+)
+
+// parseSize parses a byte count: a number with an optional binary suffix
+// KiB, MiB, GiB or TiB ("512MiB").
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for i, suf := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if strings.HasSuffix(s, suf) {
+			s, mult = strings.TrimSuffix(s, suf), int64(1)<<(10*(i+1))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("want a byte count such as 1073741824 or 1GiB")
+	}
+	return n * mult, nil
+}
+
+// formatBytes prints n in the largest binary unit that divides it.
+func formatBytes(n int64) string {
+	for i, u := range []string{"TiB", "GiB", "MiB", "KiB"} {
+		if m := int64(1) << (10 * (4 - i)); n >= m && n%m == 0 {
+			return fmt.Sprintf("%d %s", n/m, u)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// sockBuf maps a --sndbuf/--rcvbuf value onto the aer configs, where 0
+// means the default and a negative value the system's: the flag's 0 is
+// the system's.
+func sockBuf(flagName string, v int) (int, error) {
+	if v < 0 || v > maxSockBuf {
+		return 0, usagef("%s %d: want 0…%d bytes (0: the system's default)", flagName, v, maxSockBuf)
+	}
+	if v == 0 {
+		return -1, nil
+	}
+	return v, nil
 }
 
 // convertReport is the --json output of aerie convert.
@@ -287,13 +346,17 @@ type inspectReport struct {
 	aer.Summary
 	Seconds float64    `json:"seconds"` // time span in seconds (µs streams)
 	Capture *aer.Stats `json:"capture,omitempty"`
-	// Datagrams, Skipped and Unknown describe a pcap: UDP datagrams with
-	// AER, packets that are not UDP, UDP datagrams on other ports.
-	Datagrams   int64   `json:"datagrams,omitempty"`
-	Skipped     int64   `json:"skipped_packets,omitempty"`
-	Unknown     int64   `json:"unknown_datagrams,omitempty"`
-	CaptureSpan float64 `json:"capture_seconds,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	// Datagrams and Unknown describe a pcap: UDP datagrams with AER, UDP
+	// datagrams on other ports. Skipped counts the packets not decoded:
+	// a pcap's packets that are not UDP, AEDAT 3.1 and 4.0 packets of
+	// other event types (frames, IMU, triggers); SkippedEvents the AEDAT
+	// 2.0 events that the address layout skips (DAVIS APS and IMU).
+	Datagrams     int64   `json:"datagrams,omitempty"`
+	Skipped       int64   `json:"skipped_packets,omitempty"`
+	SkippedEvents int64   `json:"skipped_events,omitempty"`
+	Unknown       int64   `json:"unknown_datagrams,omitempty"`
+	CaptureSpan   float64 `json:"capture_seconds,omitempty"`
+	Error         string  `json:"error,omitempty"`
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -338,15 +401,22 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sum, rerr := aer.Summarize(&ctxReader{ctx: ctx, r: r}, r.Unit())
 	rep := inspectReport{File: path, Format: f.String(), Summary: sum}
 	if sum.Unit == "us" {
-		rep.Seconds = float64(sum.MaxTime-sum.MinTime) / 1e6
+		rep.Seconds = (float64(sum.MaxTime) - float64(sum.MinTime)) / 1e6 // in float: the span may overflow int64
 	}
-	if pe, ok := r.(*aer.PcapEvents); ok {
-		st := pe.Stats()
+	switch r := r.(type) {
+	case *aer.PcapEvents:
+		st := r.Stats()
 		rep.Capture = &st
 		rep.Datagrams = int64(st.Packets)
-		rep.Skipped = pe.Capture().Skipped
-		rep.Unknown = pe.Unknown
-		rep.CaptureSpan = pe.Last.Sub(pe.First).Seconds()
+		rep.Skipped = r.Capture().Skipped
+		rep.Unknown = r.Unknown
+		rep.CaptureSpan = r.Last.Sub(r.First).Seconds()
+	case *aer.AEDAT3Reader:
+		rep.Skipped = r.SkippedPackets
+	case *aer.AEDAT4Reader:
+		rep.Skipped = r.SkippedPackets
+	case *aer.AEDAT2Reader:
+		rep.SkippedEvents = r.Skipped
 	}
 	if rerr != nil {
 		rep.Error = rerr.Error()
@@ -384,6 +454,11 @@ func printInspect(w io.Writer, rep inspectReport) {
 	if c := rep.Capture; c != nil {
 		fmt.Fprintf(w, "capture   %d AER datagrams over %.3f s; lost %d, duplicate %d, reordered %d, late %d, malformed %d, commands %d; %d non-UDP packets, %d datagrams on other ports\n",
 			c.Packets, rep.CaptureSpan, c.Lost, c.Duplicate, c.Reordered, c.Late, c.Malformed, c.Commands, rep.Skipped, rep.Unknown)
+	} else if rep.Skipped > 0 {
+		fmt.Fprintf(w, "skipped   %d packets of other event types (frames, IMU, triggers, ...)\n", rep.Skipped)
+	}
+	if rep.SkippedEvents > 0 {
+		fmt.Fprintf(w, "skipped   %d events that are not DVS events (APS, IMU)\n", rep.SkippedEvents)
 	}
 }
 
@@ -420,6 +495,9 @@ type sendReport struct {
 }
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if sendGenRequested(args) { // generated traffic: cmd_send_gen.go
+		return runSendGen(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -430,16 +508,16 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ff.register(fs, false)
 	to := fs.String("to", "", "destination HOST:PORT (required)")
 	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
-	rate := fs.Float64("rate", 0, "events per second (0: as fast as the socket takes them)")
-	batch := fs.Int("batch", aer.DefaultBatch, "datagrams per system call")
-	sndbuf := fs.Int("sndbuf", aer.DefaultWriteBuf, "socket send buffer to ask for, bytes")
+	rate := fs.Float64("rate", 0, fmt.Sprintf("events per second, %g…%g (0: as fast as the socket takes them)", minRate, maxRate))
+	batch := fs.Int("batch", aer.DefaultBatch, fmt.Sprintf("datagrams per system call, 1…%d", aer.MaxBatch))
+	sndbuf := fs.Int("sndbuf", aer.DefaultWriteBuf, fmt.Sprintf("socket send buffer to ask for, bytes, 0…%d (0: the system's default)", maxSockBuf))
 	eieioType := fs.String("eieio", "k32", "EIEIO packets: k16, k32, k32p32 (key+payload) or lpg (timestep prefix, as the live packet gatherer)")
 	sdp := fs.String("sdp", "", "wrap EIEIO in SDP for injection through port 17893 to X,Y,CPU")
 	spifTime := fs.Bool("spif-time", false, "SPIF: send a timestamp word after each event")
 	jaerSeq := fs.Bool("jaer-seq", true, "jAER: start each datagram with a sequence number (jAER's default)")
 	keymap := fs.String("keymap", "", "EIEIO: send (port, channel) as SpiNNaker keys, PORT=BASE/MASK,... (e.g. 0=0x800/0xfffff800)")
 	fast := fs.Bool("fast", false, "replay a capture as fast as possible instead of with its timing")
-	speed := fs.Float64("speed", 1, "replay speed factor (2: twice as fast)")
+	speed := fs.Float64("speed", 1, fmt.Sprintf("replay speed factor, %g…%g (2: twice as fast)", minSpeed, maxSpeed))
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -451,8 +529,17 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *to == "" {
 		return usagef("send: --to HOST:PORT is required")
 	}
-	if *rate < 0 || *speed <= 0 || *batch <= 0 {
-		return usagef("send: --rate must be ≥ 0, --speed and --batch > 0")
+	switch {
+	case !(*rate == 0 || *rate >= minRate && *rate <= maxRate):
+		return usagef("send: --rate %v: want 0 (unpaced) or %g…%g events per second", *rate, minRate, maxRate)
+	case !(*speed >= minSpeed && *speed <= maxSpeed):
+		return usagef("send: --speed %v: want %g…%g", *speed, minSpeed, maxSpeed)
+	case *batch < 1 || *batch > aer.MaxBatch:
+		return usagef("send: --batch %d: want 1…%d datagrams", *batch, aer.MaxBatch)
+	}
+	writeBuf, err := sockBuf("send: --sndbuf", *sndbuf)
+	if err != nil {
+		return err
 	}
 	wf, err := aer.ParseWireFormat(*format)
 	if err != nil {
@@ -461,6 +548,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dst, err := net.ResolveUDPAddr("udp", *to)
 	if err != nil {
 		return usagef("send: --to: %v", err)
+	}
+	if dst.Port == 0 {
+		return usagef("send: --to %s: port 0 is not a destination", *to)
 	}
 	network := "udp4"
 	if dst.IP.To4() == nil && dst.IP != nil {
@@ -497,13 +587,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		st, err := aer.Replay(ctx, pr, conn, dst, *fast, *speed)
 		rep.Packets, rep.Bytes, rep.Replay, rep.Format = uint64(st.Packets), uint64(st.Bytes), true, "pcap"
 		rep.Seconds = time.Since(start).Seconds()
-		if perr := printSend(stdout, rep, *asJSON); perr != nil {
-			return perr
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("send: %d datagrams replayed before the error: %w", rep.Packets, err)
 		}
-		return err
+		return printSend(stdout, rep, *asJSON)
 	}
 
-	cfg := aer.SenderConfig{Format: wf, Rate: *rate, Batch: *batch, WriteBuffer: *sndbuf, SPIFTime: *spifTime, JAERNoSeq: !*jaerSeq}
+	cfg := aer.SenderConfig{Format: wf, Rate: *rate, Batch: *batch, WriteBuffer: writeBuf, SPIFTime: *spifTime, JAERNoSeq: !*jaerSeq}
 	switch *eieioType {
 	case "k16":
 		cfg.EIEIO = aer.EIEIOHeader{Type: aer.EIEIOKey16}
@@ -517,11 +607,18 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("send: --eieio must be k16, k32, k32p32 or lpg")
 	}
 	if *sdp != "" {
-		var x, y, cpu uint8
-		if _, err := fmt.Sscanf(*sdp, "%d,%d,%d", &x, &y, &cpu); err != nil {
-			return usagef("send: --sdp wants X,Y,CPU: %v", err)
+		var v [3]uint64
+		parts := strings.Split(*sdp, ",")
+		ok := len(parts) == 3
+		for i := 0; ok && i < 3; i++ {
+			var err error
+			v[i], err = strconv.ParseUint(parts[i], 10, 8)
+			ok = err == nil
 		}
-		h := aer.InjectionSDP(x, y, cpu)
+		if !ok || v[2] > 17 {
+			return usagef("send: --sdp %q: want X,Y,CPU with X and Y in 0…255 and CPU in 0…17", *sdp)
+		}
+		h := aer.InjectionSDP(uint8(v[0]), uint8(v[1]), uint8(v[2]))
 		cfg.SDP = &h
 	}
 	r, _, closer, err := ff.openInput(path)
@@ -557,13 +654,11 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if rep.Seconds > 0 {
 		rep.EventsPerSec = float64(rep.Events) / rep.Seconds
 	}
-	if perr := printSend(stdout, rep, *asJSON); perr != nil {
-		return perr
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// no summary on stdout: it would read as a success.
+		return fmt.Errorf("send: %d events in %d datagrams sent before the error: %w", rep.Events, rep.Packets, err)
 	}
-	if errors.Is(err, context.Canceled) {
-		return nil // interrupted: the summary says what went out
-	}
-	return err
+	return printSend(stdout, rep, *asJSON) // interrupted or done: the summary says what went out
 }
 
 func printSend(w io.Writer, rep sendReport, asJSON bool) error {
@@ -587,7 +682,7 @@ type recordReport struct {
 	Format  string  `json:"format"`
 	Written int64   `json:"written"` // events written to --out
 	Seconds float64 `json:"seconds"`
-	Stop    string  `json:"stop"` // count, timeout, interrupt or error
+	Stop    string  `json:"stop"` // count, timeout, interrupt, pcap-max or error
 	// Unmapped counts events whose key no --keymap port claims (kept as keys).
 	Unmapped int64 `json:"unmapped,omitempty"`
 	aer.Stats
@@ -597,7 +692,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie record --listen ADDR (--out FILE | --pcap FILE) [--format native|eieio|jaer|spif] [--count N] [--timeout DURATION] [--json]")
+		fmt.Fprintln(stderr, "usage: aerie record --listen ADDR (--out FILE | --pcap FILE [--pcap-max SIZE]) [--format native|eieio|jaer|spif] [--count N] [--timeout DURATION] [--json]")
 		fs.PrintDefaults()
 	}
 	var ff formatFlags
@@ -611,8 +706,11 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keymap := fs.String("keymap", "", "EIEIO: turn SpiNNaker keys into (port, channel), PORT=BASE/MASK,... (e.g. 0=0x800/0xfffff800)")
 	count := fs.Int64("count", 0, "stop after N events (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
-	rcvbuf := fs.Int("rcvbuf", aer.DefaultReadBuffer, "socket receive buffer to ask for, bytes (capped by net.core.rmem_max)")
-	unitFlag := fs.String("unit", "", "time unit of the events: tick or us (default: tick for native and eieio, us for jaer and spif)")
+	rcvbuf := fs.Int("rcvbuf", aer.DefaultReadBuffer, fmt.Sprintf("socket receive buffer to ask for, bytes, 0…%d (0: the system's default; capped by net.core.rmem_max)", maxSockBuf))
+	pcapMax := fs.String("pcap-max", formatBytes(defaultPcapMax), fmt.Sprintf("stop when the --pcap capture would pass this size, bytes or KiB/MiB/GiB/TiB, %s…%s",
+		formatBytes(minPcapMax), formatBytes(maxPcapMax)))
+	unitFlag := fs.String("unit", "", "time unit of the events: tick or us (default: tick for native and eieio, us for jaer and spif);\n"+
+		"EIEIO packets without timestamps get their arrival time since the first datagram, in µs or 1 ms ticks")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -626,6 +724,17 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *count < 0 || *timeout < 0 {
 		return usagef("record: --count and --timeout must be ≥ 0")
+	}
+	readBuf, err := sockBuf("record: --rcvbuf", *rcvbuf)
+	if err != nil {
+		return err
+	}
+	capLimit, err := parseSize(*pcapMax)
+	if err == nil && (capLimit < minPcapMax || capLimit > maxPcapMax) {
+		err = fmt.Errorf("want %s…%s", formatBytes(minPcapMax), formatBytes(maxPcapMax))
+	}
+	if err != nil {
+		return usagef("record: --pcap-max %q: %v", *pcapMax, err)
 	}
 	wf, err := aer.ParseWireFormat(*format)
 	if err != nil {
@@ -691,6 +800,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if pw, err = aer.NewPcapWriter(pcapFile); err != nil {
 			return err
 		}
+		pw.Limit = capLimit
 	}
 	if *out == "-" || *pcapOut == "-" {
 		stdout = stderr // the report goes to stderr, the events took stdout
@@ -702,7 +812,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer conn.Close()
 	local := conn.LocalAddr()
 	var pcapErr error
-	cfg := aer.ReceiverConfig{Format: wf, ReadBuffer: *rcvbuf, SDP: *sdp, JAERNoSeq: !*jaerSeq}
+	cfg := aer.ReceiverConfig{Format: wf, ReadBuffer: readBuf, SDP: *sdp, JAERNoSeq: !*jaerSeq, Unit: unit}
 	if pw != nil {
 		cfg.Tap = func(b []byte, from net.Addr) {
 			if pcapErr == nil {
@@ -767,6 +877,11 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			default:
 				runErr, rep.Stop = err, "error"
 			}
+			break
+		}
+		if errors.Is(pcapErr, aer.ErrCaptureFull) {
+			rep.Stop = "pcap-max"
+			fmt.Fprintf(stderr, "aerie record: the capture %s reached --pcap-max %s; stopped\n", *pcapOut, formatBytes(capLimit))
 			break
 		}
 		if pcapErr != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -222,6 +223,159 @@ func TestKeyMapSendRecord(t *testing.T) {
 	}
 	b, _ := os.ReadFile(out)
 	if lines := strings.Split(string(b), "\n"); len(lines) < 3 || lines[2] != "0,1,1,0" {
-		t.Errorf("recorded CSV starts %q, want the second event as 0,1,1,0 (port 1, channel 1, EIEIO carries no time)", lines[:min(3, len(lines))])
+		t.Errorf("recorded CSV starts %q, want the second event as 0,1,1,0 (port 1, channel 1, arriving in the first ms with the first)", lines[:min(3, len(lines))])
+	}
+}
+
+// aedat3WithFrame writes an AEDAT 3.1 file of one polarity packet and one
+// packet of another event type (frames, type 2) that inspect skips.
+func aedat3WithFrame(t *testing.T, path string) {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := aer.NewAEDAT3Writer(&b, aer.AEDAT3Polarity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]aer.Event{{Time: 10, Channel: aer.XY(1, 2), Payload: 1}})
+	w.Close()
+	frame := make([]byte, 28+8)
+	binary.LittleEndian.PutUint16(frame[0:], 2)  // frame events
+	binary.LittleEndian.PutUint32(frame[4:], 8)  // event size
+	binary.LittleEndian.PutUint32(frame[8:], 4)  // timestamp offset
+	binary.LittleEndian.PutUint32(frame[16:], 1) // capacity
+	binary.LittleEndian.PutUint32(frame[20:], 1) // number
+	binary.LittleEndian.PutUint32(frame[24:], 1) // valid
+	b.Write(frame)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInspectCountsSkippedPackets: AEDAT 3.1 packets of other event types
+// are counted in inspect's report (they were skipped without a word).
+func TestInspectCountsSkippedPackets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frame.aedat")
+	aedat3WithFrame(t, path)
+	if m := inspectJSON(t, path); m["events"] != 1.0 || m["skipped_packets"] != 1.0 {
+		t.Errorf("inspect --json: events %v, skipped_packets %v; want 1 and 1", m["events"], m["skipped_packets"])
+	}
+	stdout, _, _ := runAerie(t, "inspect", path)
+	if !strings.Contains(stdout, "skipped   1 packets of other event types") {
+		t.Errorf("inspect: %q does not mention the skipped packet", stdout)
+	}
+}
+
+// TestRecordPcapMax: a capture stops at --pcap-max with a message, and the
+// capture it leaves is valid and within the cap.
+func TestRecordPcapMax(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "in.csv")
+	writeCSV(t, csv, 5000)
+	addr := freePort(t)
+	pcap := filepath.Join(dir, "cap.pcap")
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result)
+	go func() {
+		var o, e bytes.Buffer
+		code := run(context.Background(), []string{"record", "--listen", addr, "--pcap", pcap, "--pcap-max", "4KiB", "--timeout", "10s", "--json"}, &o, &e)
+		done <- result{o.String(), e.String(), code}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if _, stderr, code := runAerie(t, "send", csv, "--to", addr, "--rate", "1e6"); code != 0 {
+		t.Fatalf("send: exit %d: %s", code, stderr)
+	}
+	res := <-done
+	if res.code != 0 || !strings.Contains(res.stdout, `"stop": "pcap-max"`) || !strings.Contains(res.stderr, "reached --pcap-max 4 KiB; stopped") {
+		t.Fatalf("record: exit %d, stdout %s, stderr %s", res.code, res.stdout, res.stderr)
+	}
+	fi, err := os.Stat(pcap)
+	if err != nil || fi.Size() > 4096 || fi.Size() < 1024 {
+		t.Fatalf("capture: %v, %v bytes; want at most 4 KiB", err, fi.Size())
+	}
+	if m := inspectJSON(t, pcap, "--wire", "native"); m["events"].(float64) < 1 {
+		t.Errorf("capture holds %v events", m["events"])
+	}
+}
+
+// TestRecordEIEIOTimes: EIEIO with 32-bit keys carries no time; the
+// recording gets arrival times (ticks of 1 ms) instead of 0 for every event.
+func TestRecordEIEIOTimes(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "in.csv")
+	writeCSV(t, csv, 300)
+	addr := freePort(t)
+	out := filepath.Join(dir, "e.csv")
+	done := make(chan int)
+	go func() {
+		var o, e bytes.Buffer
+		done <- run(context.Background(), []string{"record", "--listen", addr, "--out", out, "--format", "eieio", "--count", "300", "--timeout", "10s"}, &o, &e)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if _, stderr, code := runAerie(t, "send", csv, "--to", addr, "--format", "eieio", "--eieio", "k32", "--rate", "1e4"); code != 0 {
+		t.Fatalf("send: exit %d: %s", code, stderr)
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("record: exit %d", code)
+	}
+	// 300 events at 10^4 per second take 30 ms: the last arrives ≥ 20 ticks after the first.
+	if m := inspectJSON(t, out); m["first_tick"] != 0.0 || m["last_tick"].(float64) < 20 {
+		t.Errorf("recorded times %v .. %v, want 0 .. ≥ 20", m["first_tick"], m["last_tick"])
+	}
+}
+
+// TestJSONNeverNaN: every command's --json output parses (encoding/json
+// refuses NaN and infinities, so a parse proves there are none), on inputs
+// made to produce empty, zero-length or silent figures.
+func TestJSONNeverNaN(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, []byte("time_us,port,channel,payload\n"), 0o644)
+	one := filepath.Join(dir, "one.csv")
+	os.WriteFile(one, []byte("time_us,port,channel,payload\n5,0,1,0\n"), 0o644)
+	wide := filepath.Join(dir, "wide.csv")
+	os.WriteFile(wide, []byte("time_us,port,channel,payload\n-9223372036854775808,0,1,0\n9223372036854775807,0,2,0\n"), 0o644)
+	frame := filepath.Join(dir, "frame.aedat")
+	aedat3WithFrame(t, frame)
+	// a network that never fires (deterministic, initial weights far too
+	// small): rates 0, Fano factor undefined (null), no validation split.
+	silent := writeConfig(t, strings.NewReplacer("[train]", "[neuron]\nstochastic = false\n\n[init]\nsigma_u = 0.01\n\n[train]",
+		"seed = 2\n", "seed = 2\nsplit = [0.9, 0.0, 0.1]\n").Replace(tinyTrainTOML))
+	model := filepath.Join(dir, "silent.aem")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"train", []string{"train", "--config", silent, "--out", model, "--epochs", "1", "--json"}},
+		{"train eval", []string{"train", "eval", model, "--fano-trials", "5", "--json"}},
+		{"inspect empty", []string{"inspect", empty, "--json"}},
+		{"inspect one event", []string{"inspect", one, "--json"}},
+		{"inspect int64 span", []string{"inspect", wide, "--json"}},
+		{"inspect skipped packets", []string{"inspect", frame, "--json"}},
+		{"convert empty", []string{"convert", empty, filepath.Join(dir, "e.aedat4"), "--json"}},
+		{"send empty", []string{"send", empty, "--to", "127.0.0.1:9", "--json"}},
+		{"send one", []string{"send", one, "--to", "127.0.0.1:9", "--rate", "1", "--json"}},
+		{"record nothing", []string{"record", "--listen", "127.0.0.1:0", "--out", filepath.Join(dir, "r.aer"), "--timeout", "1ms", "--json"}},
+		{"chip show", []string{"chip", "show", "xylo", "--json"}},
+		{"chip list", []string{"chip", "list", "--json"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runAerie(t, tc.args...)
+			if code != 0 {
+				t.Fatalf("%q: exit %d: %s", tc.args, code, stderr)
+			}
+			var v map[string]any
+			if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+				t.Fatalf("%q: output is not JSON: %v\n%s", tc.args, err, stdout)
+			}
+			if tc.name == "train eval" {
+				if f, _ := v["fano"].([]any); len(f) != 1 || f[0] != nil {
+					t.Errorf("fano of a silent layer: %v, want [null]", v["fano"])
+				}
+			}
+		})
 	}
 }

@@ -11,15 +11,15 @@ import (
 )
 
 func init() {
-	register(command{name: "chip", summary: "show chip descriptions: aerie chip show NAME|FILE [--json], aerie chip list", run: runChip})
+	register(command{name: "chip", summary: "show chip descriptions: aerie chip show NAME|FILE [--json], aerie chip list [--json]", run: runChip})
 }
 
 func runChip(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chip", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the resolved description as one JSON object")
+	asJSON := fs.Bool("json", false, "print one JSON object: the presets (list) or the resolved description (show)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie chip list\n       aerie chip show NAME|FILE [--json]\n\nPresets: "+strings.Join(chip.Presets(), ", "))
+		fmt.Fprintln(stderr, "usage: aerie chip list [--json]\n       aerie chip show NAME|FILE [--json]\n\nPresets: "+strings.Join(chip.Presets(), ", "))
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -32,12 +32,30 @@ func runChip(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	switch pos[0] {
 	case "list":
+		if len(pos) != 1 {
+			return usagef("chip list: unexpected argument %q (chip list takes none; chip show NAME shows one)", pos[1])
+		}
+		type preset struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Cores       int    `json:"cores"`
+			Fingerprint string `json:"fingerprint"`
+		}
+		var list []preset
 		for _, name := range chip.Presets() {
 			c, err := chip.Preset(name)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "%-10s %s\n", name, c.Description)
+			list = append(list, preset{name, c.Description, c.Cores(), fmt.Sprintf("%016x", c.Fingerprint())})
+		}
+		if *asJSON {
+			return writeJSON(stdout, struct {
+				Presets []preset `json:"presets"`
+			}{list})
+		}
+		for _, p := range list {
+			fmt.Fprintf(stdout, "%-10s %s\n", p.Name, p.Description)
 		}
 		return nil
 	case "show":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/aerie-neuro/aerie/internal/fileio"
@@ -48,29 +49,36 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: aerie train --config train.toml [--out model.aem] [--epochs N] [--seed N] [--resume CKPT] [--json]\n       aerie train eval MODEL [--data DIR] [--config train.toml] [--trials N] [--json]")
+		fmt.Fprintln(stderr, "\n--resume CKPT continues the checkpoint's run with the network and the settings it was started with.\n"+
+			"The config must describe the same run: it may change only "+strings.Join(trainer.ResumeChanges, ", ")+
+			"\n(and --epochs, --workers, --data); any other difference (network.hidden, optimizer.lr, task.seed, ...) is refused, naming the key.\n")
 		fs.PrintDefaults()
 	}
 	cfgPath := fs.String("config", "", "training config (TOML; see examples/train)")
 	out := fs.String("out", "model.aem", "where to write the trained model")
 	ckpt := fs.String("checkpoint", "", "checkpoint file, written every epoch and on Ctrl-C (default OUT.ckpt)")
-	resume := fs.String("resume", "", "continue from this checkpoint")
-	epochs := fs.Int("epochs", 0, "number of epochs (overrides train.epochs)")
-	seed := fs.Int64("seed", -1, "run seed: initialisation, sample order, noise (overrides train.seed)")
-	workers := fs.Int("workers", 0, "worker goroutines (0: one per CPU; results do not depend on it)")
+	resume := fs.String("resume", "", "continue from this checkpoint (the config must describe the same run; see above)")
+	epochs := fs.Int("epochs", 0, fmt.Sprintf("number of epochs, 1…%d (overrides train.epochs)", trainer.MaxEpochs))
+	seed := fs.Uint64("seed", 0, "run seed: initialisation, sample order, noise, 0…2^64−1 (overrides train.seed)")
+	workers := fs.Int("workers", 0, fmt.Sprintf("worker goroutines, 0…%d (0: one per CPU; overrides train.workers; results do not depend on it)", trainer.MaxWorkers))
 	data := fs.String("data", "", "data directory (MNIST IDX files; overrides task.dir)")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	set := setFlags(fs)
 	if len(pos) > 0 {
 		return usagef("train: unexpected argument %q", pos[0])
 	}
 	if *cfgPath == "" {
 		return usagef("train: --config is required")
 	}
-	if *epochs < 0 {
-		return usagef("train: --epochs must be ≥ 0")
+	if set["epochs"] && (*epochs < 1 || *epochs > trainer.MaxEpochs) {
+		return usagef("train: --epochs %d: want 1…%d", *epochs, trainer.MaxEpochs)
+	}
+	if *workers < 0 || *workers > trainer.MaxWorkers {
+		return usagef("train: --workers %d: want 0…%d", *workers, trainer.MaxWorkers)
 	}
 	if *ckpt == "" {
 		*ckpt = *out + ".ckpt"
@@ -92,13 +100,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *epochs > 0 {
+	if set["epochs"] {
 		cfg.Train.Epochs = *epochs
 	}
-	if *seed >= 0 {
-		cfg.Train.Seed = uint64(*seed)
+	if set["seed"] {
+		cfg.Train.Seed = *seed
 	}
-	if *workers > 0 {
+	if set["workers"] {
 		cfg.Train.Workers = *workers
 	}
 	if *data != "" {
@@ -106,15 +114,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var run *trainer.Run
 	if *resume != "" {
-		tr, _, err := trainer.ReadCheckpoint(*resume)
-		if err != nil {
-			return err
-		}
-		if *epochs > 0 {
-			tr.Cfg.Epochs = *epochs
-		}
-		tr.Cfg.Workers = cfg.Train.Workers
-		if run, err = trainer.ResumeRun(cfg, tr); err != nil {
+		if run, err = resumeRun(cfg, *resume); err != nil {
 			return err
 		}
 	} else if run, err = trainer.NewRun(cfg); err != nil {
@@ -195,6 +195,45 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "test accuracy %.4f (%s, %d epochs, best validation %.4f at epoch %d), %.0f training samples/s; model written to %s\n",
 		ev.Accuracy, rep.Mode, rep.Epochs, tr.BestValAcc, tr.BestEpoch, rep.TrainSamplesPerS, *out)
 	return nil
+}
+
+// resumeRun continues the run of the checkpoint at path with cfg, which
+// must describe the same run (trainer.Config.CheckResume): only
+// trainer.ResumeChanges are taken from cfg.
+func resumeRun(cfg *trainer.Config, path string) (*trainer.Run, error) {
+	tr, meta, err := trainer.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	var prev *trainer.Config
+	if meta.Config != "" {
+		// a stored config that this build no longer accepts is not
+		// compared; the network and the run still are.
+		prev, _ = trainer.ParseConfig(path+" (stored config)", meta.Config)
+	}
+	if err := cfg.CheckResume(tr, prev); err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
+	}
+	tc, err := cfg.TrainConfig()
+	if err != nil {
+		return nil, err
+	}
+	tr.Cfg.Epochs, tr.Cfg.Patience, tr.Cfg.Workers = tc.Epochs, tc.Patience, tc.Workers
+	run, err := trainer.ResumeRun(cfg, tr)
+	if err != nil {
+		return nil, err
+	}
+	if err := trainer.CheckResumeData(tr, run.Train); err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
+	}
+	return run, nil
+}
+
+// setFlags is the set of flags the command line gave.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 func lenSet(s *dataset.Set) int {

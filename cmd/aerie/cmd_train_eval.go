@@ -10,6 +10,12 @@ import (
 	"github.com/aerie-neuro/aerie/trainer"
 )
 
+// Caps of the trial counts of aerie train eval.
+const (
+	maxEvalTrials = 10000
+	maxFanoTrials = 100000
+)
+
 // evalReport is the --json output of aerie train eval.
 type evalReport struct {
 	Model    string    `json:"model"`
@@ -32,13 +38,15 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	data := fs.String("data", "", "data directory (MNIST IDX files); the task is the model's own config unless --config is given")
 	cfgPath := fs.String("config", "", "training config whose task to evaluate on (default: the config stored in the model)")
-	trials := fs.Int("trials", 1, "noise trials over the test set (stochastic networks)")
-	fanoTrials := fs.Int("fano-trials", 400, "trials of one test sample for the Fano factor (0 skips it)")
-	fanoWindow := fs.Int("fano-window", 10, "counting window of the Fano factor, steps")
-	seed := fs.Uint64("seed", 1, "noise seed")
+	trials := fs.Int("trials", 1, fmt.Sprintf("noise trials over the test set (stochastic networks), 1…%d", maxEvalTrials))
+	fanoTrials := fs.Int("fano-trials", 400, fmt.Sprintf("trials of one test sample for the Fano factor, 0…%d (0 skips it)", maxFanoTrials))
+	fanoWindow := fs.Int("fano-window", 10, fmt.Sprintf("counting window of the Fano factor, steps, 1…%d", trainer.MaxSteps))
+	seed := fs.Uint64("seed", 1, "noise seed, 0…2^64−1")
 	spikes := fs.String("spikes", "model", "spike function: model (as trained), stochastic or deterministic (the reference's test_acc_other)")
-	workers := fs.Int("workers", 0, "worker goroutines (0: one per CPU)")
+	workers := fs.Int("workers", 0, fmt.Sprintf("worker goroutines, 0…%d (0: one per CPU)", trainer.MaxWorkers))
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
+	chipArg := fs.String("chip", "", "evaluate on this emulated chip (preset or TOML file): the model deployed as aerie deploy does, run through the chip, compared with the trainer's integer evaluation")
+	imagePath := fs.String("image", "", "with --chip: evaluate this image (aerie deploy's output), checked to come from MODEL")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,8 +54,29 @@ func runTrainEval(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return usagef("train eval: want exactly one MODEL file, got %d arguments", len(pos))
 	}
-	if *trials < 1 || *fanoTrials < 0 || *fanoWindow < 1 {
-		return usagef("train eval: --trials and --fano-window must be ≥ 1, --fano-trials ≥ 0")
+	switch {
+	case *trials < 1 || *trials > maxEvalTrials:
+		return usagef("train eval: --trials %d: want 1…%d", *trials, maxEvalTrials)
+	case *fanoTrials < 0 || *fanoTrials > maxFanoTrials:
+		return usagef("train eval: --fano-trials %d: want 0…%d", *fanoTrials, maxFanoTrials)
+	case *fanoWindow < 1 || *fanoWindow > trainer.MaxSteps:
+		return usagef("train eval: --fano-window %d: want 1…%d", *fanoWindow, trainer.MaxSteps)
+	case *workers < 0 || *workers > trainer.MaxWorkers:
+		return usagef("train eval: --workers %d: want 0…%d", *workers, trainer.MaxWorkers)
+	}
+	if *chipArg != "" || *imagePath != "" {
+		if *trials > maxChipTrials {
+			return usagef("train eval: --trials %d with --chip: want 1…%d", *trials, maxChipTrials)
+		}
+		r, err := chipEval(ctx, pos[0], *cfgPath, *data, *chipArg, *imagePath, *trials, *seed, *workers)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, r)
+		}
+		printChipEval(stdout, r)
+		return nil
 	}
 	m, meta, err := trainer.ReadModel(pos[0])
 	if err != nil {
