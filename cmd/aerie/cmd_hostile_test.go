@@ -543,6 +543,42 @@ func hostileCases() []hostileCase {
 					e.t.Errorf("chip list --json: %v, %q", err, stdout)
 				}
 			}},
+		// --- compile, emulate, deploy: networks, images and models.
+		{name: "compile onto its own network", code: 1, want: "is the input",
+			args: func(e *hostileEnv) []string {
+				net := e.file("net.toml", "name = \"x\"\n[[population]]\nname = \"a\"\nsize = 2\n", 0o644)
+				return []string{"compile", net, "-o", net}
+			}},
+		{name: "compile with a mis-cased key writes nothing", code: 1, want: `did you mean "size"`,
+			args: func(e *hostileEnv) []string {
+				net := e.file("net.toml", "name = \"x\"\n[[population]]\nname = \"a\"\nSize = 2\n", 0o644)
+				return []string{"compile", net, "-o", e.path("net.img")}
+			},
+			check: func(e *hostileEnv, o, s string) { notExist(e.path("net.img"))(e, o, s) }},
+		{name: "compile a network too large for the chip", code: 1, want: `population "a" does not fit default`,
+			args: func(e *hostileEnv) []string {
+				net := e.file("net.toml", "name = \"x\"\n[[population]]\nname = \"a\"\nsize = 100000\n", 0o644)
+				return []string{"compile", net, "-o", e.file("keep.img", "old", 0o600)}
+			}},
+		{name: "emulate a file that is not an image", code: 1, want: "not.img",
+			args: func(e *hostileEnv) []string {
+				return []string{"emulate", "--image", e.file("not.img", "AERIEIMG but not really", 0o644), "--out", e.path("out.csv")}
+			},
+			check: func(e *hostileEnv, o, s string) { notExist(e.path("out.csv"))(e, o, s) }},
+		{name: "emulate onto its own input", code: 1, want: "is the input",
+			args: func(e *hostileEnv) []string {
+				in := e.csv("in.csv", events)
+				return []string{"emulate", "--image", e.file("x.img", "AERIEIMG", 0o644), "--in", in, "--out", in}
+			}},
+		{name: "deploy a model that is not one", code: 1, want: "m.aem",
+			args: func(e *hostileEnv) []string {
+				return []string{"deploy", e.file("m.aem", "AERIEMD\x1a\x01\x00\x00\x00junk", 0o644), "-o", e.file("keep.img", "old", 0o644)}
+			}},
+		{name: "deploy onto its own model", code: 1, want: "is the input",
+			args: func(e *hostileEnv) []string {
+				m := e.file("m.aem", "AERIEMD\x1a", 0o644)
+				return []string{"deploy", m, "-o", m}
+			}},
 	}
 }
 
