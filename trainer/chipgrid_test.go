@@ -49,3 +49,32 @@ func TestSnapToChip(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigChipSection: a training config that names a chip trains with
+// the chip's decays, and one the chip cannot run fails in Spec, before any
+// epoch.
+func TestConfigChipSection(t *testing.T) {
+	base := "[task]\ndataset = \"randman\"\nclasses = 3\nunits = 10\nsamples_per_class = 10\nsteps = 20\n\n[network]\nhidden = [8]\n\n[neuron]\ntau_mem = 0.021\n"
+	c, err := ParseConfig("c.toml", base+"\n[chip]\nname = \"loihi\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Spec(10, 20, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 21 ms at 2 ms: dv = round(4096·(1 − e^(−2/21))) = 372 realises 21.04 ms
+	if got := s.Hidden[0].TauMem * 1000; math.Abs(got-21.0) > 0.1 || got == 21.0 {
+		t.Errorf("tau_mem %.6f ms: want the grid's value near 21 ms, not 21 exactly", got)
+	}
+	c, err = ParseConfig("c.toml", base+"\n[chip]\nname = \"truenorth\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Spec(10, 20, 3); err == nil || !strings.Contains(err.Error(), "multiplicative decay") {
+		t.Errorf("truenorth: %v", err)
+	}
+	if _, err := ParseConfig("c.toml", base+"\n[chip]\nname = \"\"\n"); err == nil || !strings.Contains(err.Error(), "chip.name") {
+		t.Errorf("empty chip name: %v", err)
+	}
+}

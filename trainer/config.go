@@ -3,6 +3,7 @@ package trainer
 import (
 	"errors"
 	"fmt"
+	"github.com/aerie-neuro/aerie/chip"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -28,6 +29,29 @@ type Config struct {
 	Init      InitConfig      `toml:"init"`
 	Optimizer OptimizerConfig `toml:"optimizer"`
 	Train     TrainSection    `toml:"train"`
+	// Chip, when it names a chip, trains for it: the time constants are
+	// moved onto its decay grid before the first epoch and what it cannot
+	// run is refused (SnapToChip).
+	Chip ChipSection `toml:"chip"`
+}
+
+// ChipSection names the chip a network is trained for.
+type ChipSection struct {
+	// Name is a preset name or a chip description file (relative paths are
+	// relative to the current directory).
+	Name string `toml:"name"`
+}
+
+// ChipConfig loads the chip the config names (nil when it names none).
+func (c *Config) ChipConfig() (*chip.Config, error) {
+	if c.Chip.Name == "" {
+		return nil, nil
+	}
+	cfg, err := chip.LoadConfig(c.Chip.Name)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: chip.name = %q: %w", c.Chip.Name, err)
+	}
+	return cfg, nil
 }
 
 // TaskConfig names the data set and how to split it.
@@ -257,6 +281,16 @@ func (c *Config) Spec(units, steps, classes int) (Spec, error) {
 			Theta: c.Neuron.Theta, Reset: reset, DiffReset: c.Neuron.DiffReset, Bias: c.Neuron.Bias, Recurrent: c.Network.Recurrent})
 	}
 	s.Defaults()
+	if err := checkSpec(&s); err != nil {
+		return s, err
+	}
+	cfg, err := c.ChipConfig()
+	if err != nil || cfg == nil {
+		return s, err
+	}
+	if _, err := SnapToChip(&s, cfg); err != nil {
+		return s, err
+	}
 	return s, checkSpec(&s)
 }
 
@@ -625,6 +659,10 @@ func (c *Config) checkWritten(name string, keys *stricttoml.Keys) error {
 	ck.floatIn("network.tau_syn2", n.TauSyn2, spanTau0)
 	ck.floatIn("network.readout_tau_mem", n.ReadoutTauMem, spanTau)
 	ck.floatIn("network.readout_tau_syn", n.ReadoutTauSyn, spanTau)
+
+	if ck.has("chip.name") && c.Chip.Name == "" {
+		ck.fail("chip.name", "chip.name = \"\": want a preset name or a chip description file")
+	}
 
 	ne := &c.Neuron
 	ck.floatIn("neuron.tau_mem", ne.TauMem, spanTau)

@@ -543,6 +543,11 @@ func hostileCases() []hostileCase {
 					e.t.Errorf("chip list --json: %v, %q", err, stdout)
 				}
 			}},
+		{name: "train for a chip that cannot run the model stops before training", code: 1, want: "chip truenorth has decay",
+			args: func(e *hostileEnv) []string {
+				return []string{"train", "--config", e.config("t.toml", tinyTrainTOML), "--chip", "truenorth", "--out", e.path("m.aem")}
+			},
+			check: func(e *hostileEnv, o, s string) { noTraining(e, o, s); notExist(e.path("m.aem"))(e, o, s) }},
 		// --- compile, emulate, deploy: networks, images and models.
 		{name: "compile onto its own network", code: 1, want: "is the input",
 			args: func(e *hostileEnv) []string {

@@ -62,6 +62,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 0, "run seed: initialisation, sample order, noise, 0…2^64−1 (overrides train.seed)")
 	workers := fs.Int("workers", 0, fmt.Sprintf("worker goroutines, 0…%d (0: one per CPU; overrides train.workers; results do not depend on it)", trainer.MaxWorkers))
 	data := fs.String("data", "", "data directory (MNIST IDX files; overrides task.dir)")
+	chipArg := fs.String("chip", "", "train for this chip (preset or TOML file; as [chip] name in the config): time constants on its decay grid, what it cannot run refused before the first epoch")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -111,6 +112,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *data != "" {
 		cfg.Task.Dir = *data
+	}
+	if *chipArg != "" {
+		if cfg.Chip.Name != "" && cfg.Chip.Name != *chipArg {
+			return usagef("train: --chip %q, but %s names chip %q", *chipArg, *cfgPath, cfg.Chip.Name)
+		}
+		if cfg.Chip.Name == "" {
+			cfg.Chip.Name = *chipArg
+			text += fmt.Sprintf("\n[chip]\nname = %q   # from --chip\n", *chipArg)
+		}
 	}
 	var run *trainer.Run
 	if *resume != "" {
