@@ -103,29 +103,7 @@ func Deploy(m *Model, cfg *chip.Config, opt DeployOptions) (*firmware.Network, *
 		return nil, nil, fmt.Errorf("trainer: deploy: headroom %d bits, want 1…%d", head, cfg.Neuron.VBits-4)
 	}
 	L := len(s.Hidden)
-	// initial scales: the threshold at 2^(v_bits−1−headroom), the readout
-	// like the last hidden layer
-	scales := make([]float64, L+1)
-	for l := range s.Hidden {
-		scales[l] = math.Ldexp(1, cfg.Neuron.VBits-1-head) / s.Hidden[l].Theta
-	}
-	scales[L] = scales[L-1]
-	// no larger than the largest weight into the layer allows: its mantissa
-	// at the largest exponent (weights beyond would clip)
-	wmaxUnits := float64(int64(1)<<bits-1) * math.Ldexp(1, cfg.Synapse.WeightExpMax+cfg.Neuron.ActShift)
-	for _, t := range m.Params {
-		l, ok := weightTarget(t.Name, L)
-		if !ok {
-			continue
-		}
-		xmax := 0.0
-		for _, x := range t.Data {
-			xmax = max(xmax, math.Abs(float64(x)))
-		}
-		if xmax > 0 {
-			scales[l] = min(scales[l], wmaxUnits/xmax)
-		}
-	}
+	scales := deployScales(m, cfg, bits, head)
 	rep := &DeployReport{Chip: cfg.Name, WeightBits: bits}
 	halvings := make([]int, L+1)
 	for round := 0; ; round++ {
@@ -158,6 +136,37 @@ func Deploy(m *Model, cfg *chip.Config, opt DeployOptions) (*firmware.Network, *
 			return net, rep, nil
 		}
 	}
+}
+
+// deployScales are the layers' initial scales (chip membrane units per
+// float unit): the threshold at 2^(v_bits−1−headroom), the readout like the
+// last hidden layer, each lowered until its largest weight fits the largest
+// mantissa at the largest exponent.
+func deployScales(m *Model, cfg *chip.Config, bits, head int) []float64 {
+	s := &m.Spec
+	L := len(s.Hidden)
+	scales := make([]float64, L+1)
+	for l := range s.Hidden {
+		scales[l] = math.Ldexp(1, cfg.Neuron.VBits-1-head) / s.Hidden[l].Theta
+	}
+	scales[L] = scales[L-1]
+	// no larger than the largest weight into the layer allows: its mantissa
+	// at the largest exponent (weights beyond would clip)
+	wmaxUnits := float64(int64(1)<<bits-1) * math.Ldexp(1, cfg.Synapse.WeightExpMax+cfg.Neuron.ActShift)
+	for _, t := range m.Params {
+		l, ok := weightTarget(t.Name, L)
+		if !ok {
+			continue
+		}
+		xmax := 0.0
+		for _, x := range t.Data {
+			xmax = max(xmax, math.Abs(float64(x)))
+		}
+		if xmax > 0 {
+			scales[l] = min(scales[l], wmaxUnits/xmax)
+		}
+	}
+	return scales
 }
 
 // weightTarget is the layer a weight tensor feeds (the readout is layer L).

@@ -152,3 +152,53 @@ func TestDeployScaleFitsWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestQATRoundsAsDeploy: the weights quantization-aware training runs on are
+// the weights Deploy puts on the chip — fake quantization of a model, then
+// the deployed mantissas scaled back, agree for every synapse — and a QAT
+// run trains differently from a float run.
+func TestQATRoundsAsDeploy(t *testing.T) {
+	train, val, _ := tinySet(t, 3, 30)
+	tr := tinyTrainer(t, train, true, 1, LayerSpec{Size: 16})
+	if err := tr.Train(context.Background(), train, val, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := tr.Model.Clone()
+	fq, err := newFakeQuant(m, "default", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fq.apply()
+	net, rep, err := Deploy(tr.Model, chip.Default(), DeployOptions{WeightBits: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := math.Ldexp(1, chip.Default().Neuron.ActShift)
+	in := net.Inputs[0]
+	k := rep.Layers[0].Scale / act
+	w := m.Params[0] // h0.w0, inputs × 16
+	checked := 0
+	for _, c := range in.Conns {
+		got := float64(c.Weight) * math.Ldexp(1, int(in.RowExp[c.Pre])) / k
+		want := float64(w.Data[int(c.Pre)*w.Cols+int(c.Post)])
+		if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Fatalf("synapse %d→%d: deployed %.8g, fake-quantized %.8g", c.Pre, c.Post, got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no synapses compared")
+	}
+	// a QAT run moves the float weights differently
+	a := tinyTrainer(t, train, true, 1, LayerSpec{Size: 16})
+	b := tinyTrainer(t, train, true, 1, LayerSpec{Size: 16})
+	b.Cfg.QATBits, b.Cfg.QATChip = 4, "default"
+	for _, x := range []*Trainer{a, b} {
+		if err := x.Train(context.Background(), train, val, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sameBits(a.flat, b.flat) {
+		t.Error("QAT and float training gave the same parameters")
+	}
+}

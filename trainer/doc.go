@@ -166,10 +166,13 @@
 // statistical: an accuracy difference, reported by aerie train eval --chip
 // next to the energy, cycles and synaptic events per inference.
 //
-// Not yet built: quantization-aware fine-tuning (the forward pass through
-// the integer datapath), training with decays snapped to a named chip's
-// grid, and first layers with two synapse types (they need one input port
-// per type).
+// Training for a chip (Config.Chip, SnapToChip) moves every time constant
+// onto the chip's decay grid before the first epoch and refuses what the
+// chip cannot run. Quantization-aware fine-tuning (TrainConfig.QATBits,
+// qat.go) trains on the weights a deploy would hold, with the
+// straight-through estimator. Not yet built: first layers with two synapse
+// types (they need one input port per type), and QAT through the integer
+// membrane datapath (QAT rounds weights and biases only).
 //
 // # Model file format, version 1
 //

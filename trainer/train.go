@@ -43,6 +43,12 @@ type TrainConfig struct {
 	Reg      Regularizer     `json:"regularizer"`
 	Opt      OptimizerConfig `json:"optimizer"`
 	Patience int             `json:"patience,omitempty"` // stop after this many epochs without a better validation accuracy; 0 = never
+	// QATBits > 0 fine-tunes quantization-aware for chip QATChip (a
+	// preset or a description file): forward and backward passes, and
+	// validation, run on the weights a deploy with QATBits-bit mantissas
+	// would hold; the optimizer updates the float weights (qat.go).
+	QATBits int    `json:"qat_bits,omitempty"`
+	QATChip string `json:"qat_chip,omitempty"`
 }
 
 // EpochStats are the figures of one finished epoch.
@@ -334,6 +340,26 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 	n := len(train.Samples)
 	batches := (n + B - 1) / B
 	backup := make([]float32, len(tr.flat))
+	var fq *fakeQuant
+	var float []float32 // the float parameters while the quantized ones are in place
+	if cfg.QATBits > 0 {
+		var err error
+		if fq, err = newFakeQuant(m, cfg.QATChip, cfg.QATBits); err != nil {
+			return err
+		}
+		float = make([]float32, len(tr.flat))
+	}
+	quantize := func() {
+		if fq != nil {
+			copy(float, tr.flat)
+			fq.apply()
+		}
+	}
+	restore := func() {
+		if fq != nil {
+			copy(tr.flat, float)
+		}
+	}
 	for tr.Epoch < cfg.Epochs {
 		ep := tr.Epoch
 		lr := cfg.Opt.lrAt(ep, cfg.Epochs)
@@ -345,7 +371,9 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 				return err
 			}
 			idx := perm[tr.Batch*B : min(n, (tr.Batch+1)*B)]
+			quantize()
 			eng.run(train, idx, cfg.Seed, uint64(ep), lc, 1/float64(len(idx)))
+			restore()
 			clear(tr.grad)
 			nsh := (len(idx) + sz - 1) / sz
 			loss, correct := 0.0, 0
@@ -384,7 +412,9 @@ func (tr *Trainer) Train(ctx context.Context, train, val *dataset.Set, progress 
 		tr.Batch, tr.EpochLoss, tr.EpochCorrect, tr.EpochSeen = 0, 0, 0, 0
 		stop := false
 		if val != nil {
+			quantize()
 			r := Evaluate(m, val, EvalConfig{Seed: cfg.Seed, Workers: cfg.Workers, Loss: cfg.Loss})
+			restore()
 			st.ValLoss, st.ValAcc, st.Rates = r.Loss, r.Accuracy, r.Rates
 			if tr.Best == nil || r.Accuracy > tr.BestValAcc {
 				tr.Best, tr.BestEpoch, tr.BestValAcc = m.Clone(), tr.Epoch, r.Accuracy

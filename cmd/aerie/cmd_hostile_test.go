@@ -548,6 +548,21 @@ func hostileCases() []hostileCase {
 				return []string{"train", "--config", e.config("t.toml", tinyTrainTOML), "--chip", "truenorth", "--out", e.path("m.aem")}
 			},
 			check: func(e *hostileEnv, o, s string) { noTraining(e, o, s); notExist(e.path("m.aem"))(e, o, s) }},
+		{name: "train --qat without a chip", code: 2, want: "--qat needs the chip",
+			args: func(e *hostileEnv) []string {
+				return []string{"train", "--config", e.config("t.toml", tinyTrainTOML), "--qat", "4", "--out", e.path("m.aem")}
+			},
+			check: func(e *hostileEnv, o, s string) { noTraining(e, o, s); notExist(e.path("m.aem"))(e, o, s) }},
+		{name: "train --init with a model of another network", code: 1, want: "the initial model",
+			args: func(e *hostileEnv) []string {
+				other := strings.Replace(tinyTrainTOML, "hidden = [16]", "hidden = [9]", 1)
+				m := e.path("other.aem")
+				if _, stderr, code := runAerie(e.t, "train", "--config", e.config("o.toml", other), "--out", m); code != 0 {
+					e.t.Fatalf("train: %s", stderr)
+				}
+				return []string{"train", "--config", e.config("t.toml", tinyTrainTOML), "--init", e.keep(m), "--out", e.path("m.aem")}
+			},
+			check: func(e *hostileEnv, o, s string) { noTraining(e, o, s) }},
 		// --- compile, emulate, deploy: networks, images and models.
 		{name: "compile onto its own network", code: 1, want: "is the input",
 			args: func(e *hostileEnv) []string {

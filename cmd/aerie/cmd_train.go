@@ -62,6 +62,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 0, "run seed: initialisation, sample order, noise, 0…2^64−1 (overrides train.seed)")
 	workers := fs.Int("workers", 0, fmt.Sprintf("worker goroutines, 0…%d (0: one per CPU; overrides train.workers; results do not depend on it)", trainer.MaxWorkers))
 	data := fs.String("data", "", "data directory (MNIST IDX files; overrides task.dir)")
+	qat := fs.Int("qat", 0, "quantization-aware fine-tuning with this many weight bits for the chip of --chip (or [chip]); start from --init")
+	initPath := fs.String("init", "", "start from this trained model's parameters (its network must be the config's)")
 	chipArg := fs.String("chip", "", "train for this chip (preset or TOML file; as [chip] name in the config): time constants on its decay grid, what it cannot run refused before the first epoch")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
@@ -90,7 +92,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Before any work: the outputs can be created, and none is an input.
 	// Resuming from the checkpoint that the run goes on writing is the
 	// normal way to continue, so --resume may be --checkpoint.
-	inputs := []fileio.Path{{Flag: "--config", Name: *cfgPath}}
+	inputs := []fileio.Path{{Flag: "--config", Name: *cfgPath}, {Flag: "--init", Name: *initPath}}
 	if !fileio.SameFile(*resume, *ckpt) {
 		inputs = append(inputs, fileio.Path{Flag: "--resume", Name: *resume})
 	}
@@ -131,6 +133,28 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	tr := run.Trainer
+	if *qat != 0 {
+		if *qat < 0 || *qat > 16 {
+			return usagef("train: --qat %d: want 1…16 weight bits", *qat)
+		}
+		if cfg.Chip.Name == "" {
+			return usagef("train: --qat needs the chip: --chip NAME|FILE or [chip] name in the config")
+		}
+		tr.Cfg.QATBits, tr.Cfg.QATChip = *qat, cfg.Chip.Name
+		text += fmt.Sprintf("# quantization-aware fine-tuning: --qat %d --chip %s\n", *qat, cfg.Chip.Name)
+	}
+	if *initPath != "" {
+		if *resume != "" {
+			return usagef("train: --init and --resume exclude each other")
+		}
+		im, _, err := trainer.ReadModel(*initPath)
+		if err != nil {
+			return err
+		}
+		if err := tr.LoadParams(im); err != nil {
+			return fmt.Errorf("%s: %w", *initPath, err)
+		}
+	}
 	meta := trainer.Meta{Task: cfg.Task.Dataset, Seed: tr.Cfg.Seed, Config: text}
 	nw := tr.Cfg.Workers
 	if nw == 0 {
