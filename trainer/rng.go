@@ -1,19 +1,18 @@
 package trainer
 
-// This file is the single place where the trainer draws random numbers for
-// stochastic neurons. The chip draws rand16(seed, core, neuron, t) from a
-// counter-based hash in the same way, so the deploy path can map one onto the
-// other: a draw is a pure function of its coordinates and never of the batch
-// composition, the worker count or the order in which samples are processed.
+import "github.com/aerie-neuro/aerie/chip"
 
-// mix64 is the splitmix64 finaliser (Steele, Lea & Flood 2014): a bijection on
-// uint64 with good avalanche.
-func mix64(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+// This file is the single place where the float trainer draws random
+// numbers for stochastic neurons: a draw is a pure function of its
+// coordinates (seed, epoch, sample, layer, neuron, step) and never of the
+// batch composition, the worker count or the order in which samples are
+// processed. These are training draws, not the chip's: a deployed network
+// draws with the chip's noise contract (chip/noise.go), which the trainer's
+// integer evaluation (IntegerNet) reproduces bit for bit.
+
+// mix64 is the splitmix64 step: the golden-ratio increment, then the
+// finaliser (Steele, Lea & Flood 2014), the one copy of which is chip.Mix64.
+func mix64(z uint64) uint64 { return chip.Mix64(z + 0x9e3779b97f4a7c15) }
 
 // noiseKey returns the key of one pass of one sample: seed of the run, epoch
 // (or evaluation trial, see evalEpoch) and the sample's index in its data set.

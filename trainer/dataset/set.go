@@ -3,6 +3,7 @@ package dataset
 import (
 	"cmp"
 	"fmt"
+	"github.com/aerie-neuro/aerie/chip"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -184,12 +185,8 @@ func newPCG(seed uint64, path ...uint64) *rand.PCG {
 }
 
 // mix64 is the splitmix64 finaliser (Steele, Lea, Flood 2014), a bijection on
-// uint64 with good avalanche.
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58_476d_1ce4_e5b9
-	z = (z ^ (z >> 27)) * 0x94d0_49bb_1331_11eb
-	return z ^ (z >> 31)
-}
+// uint64 with good avalanche: chip.Mix64, the one copy in the tree.
+func mix64(z uint64) uint64 { return chip.Mix64(z) }
 
 // sortEvents sorts events by (Step, Unit) and removes duplicates in place,
 // returning the shortened slice.
