@@ -297,23 +297,9 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fileio.Path{Flag: "--out", Name: *outPath}, fileio.Path{Flag: "--spikes", Name: *spikesPath}); err != nil {
 		return err
 	}
-	img, err := firmware.ReadImage(*imgPath)
+	img, cfg, err := loadImageChip(*imgPath, *chipArg)
 	if err != nil {
 		return err
-	}
-	name := *chipArg
-	if name == "" {
-		name = img.Chip
-	}
-	cfg, err := chip.LoadConfig(name)
-	if err != nil {
-		if *chipArg == "" {
-			return fmt.Errorf("%s was compiled for chip %q, which is not a preset: name its description with --chip (%w)", *imgPath, img.Chip, err)
-		}
-		return err
-	}
-	if err := img.CheckChip(cfg); err != nil {
-		return fmt.Errorf("%s: %w", *imgPath, err)
 	}
 	prog := img.Program
 	if *seedArg != "" {

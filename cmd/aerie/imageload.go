@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aerie-neuro/aerie/chip"
+	"github.com/aerie-neuro/aerie/firmware"
+)
+
+// loadImageChip reads the configuration image at imgPath and the chip
+// description it runs on — chipArg (a preset name or a TOML file), else
+// the preset the image names — and checks that they match: aerie emulate
+// and aerie serve load their image this way.
+func loadImageChip(imgPath, chipArg string) (*firmware.Image, *chip.Config, error) {
+	img, err := firmware.ReadImage(imgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := chipArg
+	if name == "" {
+		name = img.Chip
+	}
+	cfg, err := chip.LoadConfig(name)
+	if err != nil {
+		if chipArg == "" {
+			return nil, nil, fmt.Errorf("%s was compiled for chip %q, which is not a preset: name its description with --chip (%w)", imgPath, img.Chip, err)
+		}
+		return nil, nil, err
+	}
+	if err := img.CheckChip(cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", imgPath, err)
+	}
+	return img, cfg, nil
+}
