@@ -501,7 +501,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie send FILE --to HOST:PORT [--format native|eieio|jaer|spif] [--rate EPS] [--json]\n       aerie send CAPTURE.pcap --to HOST:PORT [--fast] [--speed X]   (replay, keeping the capture's timing)")
+		fmt.Fprintln(stderr, "usage: aerie send FILE --to HOST:PORT [--format native|eieio|jaer|spif] [--rate EPS] [--json]\n       aerie send CAPTURE.pcap --to HOST:PORT [--fast] [--speed X]   (replay, keeping the capture's timing)\n       aerie send --poisson RATE_HZ --channels N --duration D --to HOST:PORT [--burst] [--json]   (synthetic load; aerie send --poisson -h for its flags)")
 		fs.PrintDefaults()
 	}
 	var ff formatFlags
