@@ -97,9 +97,11 @@
 //	…                       live traffic
 //	server → client:19999   0A 40                  (STOP_PAUSE, at shutdown)
 //
-// The database is SpiNNFrontEndCommon's SQLite file; DatabaseSQL gives its
-// tables as an SQL script (see that function and docs/live.md for what a
-// stock client needs).
+// The database is SpiNNFrontEndCommon's SQLite file: DatabaseTables are its
+// tables, WriteDatabase writes them as a real SQLite 3 file (WriteSQLite, a
+// pure-Go writer of table b-trees, sqlitefile.go) at the path the
+// notification names, and DatabaseSQL gives them as an SQL script (see
+// docs/live.md for what a stock client needs).
 //
 // # Shutdown
 //

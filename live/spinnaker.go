@@ -2,15 +2,19 @@ package live
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aerie-neuro/aerie/aer"
+	"github.com/aerie-neuro/aerie/internal/fileio"
 )
 
 // SpiNNakerConfig turns on SpiNNaker live mode: the listen socket is a
@@ -21,7 +25,8 @@ type SpiNNakerConfig struct {
 	// Notify is the client's notification address (DefaultNotify).
 	Notify string
 	// Database is the path announced in the DATABASE notification: the
-	// label→key database the client reads (see DatabaseSQL).
+	// SQLite file of the label→key database the client reads, which the
+	// caller writes with WriteDatabase before Run (see DatabaseTables).
 	Database string
 	// AckTimeout is how long to wait for the client's acknowledgement
 	// before starting anyway (default 10 s, as SpiNNFrontEndCommon).
@@ -272,48 +277,45 @@ func (s *Server) Injectors() []Injector {
 	return out
 }
 
-// DatabaseSQL is the label→key database a SpiNNFrontEndCommon live client
-// reads, as an SQL script (SQLite dialect): the tables and columns its
-// DatabaseReader queries (shared/reference/live-io.md), filled from the
-// image's ports. sPyNNaker writes label_event_atom_view and
-// app_output_tag_view as views over its own tables; here they are tables
-// of the same names and columns, which the client's SELECTs cannot tell
-// apart. "sqlite3 db.sqlite3 < db.sql" (or Python's sqlite3 module) turns
-// it into the database file that the notification names.
-func (s *Server) DatabaseSQL() string {
-	var b strings.Builder
-	q := func(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
+// DatabaseTables is the label→key database a SpiNNFrontEndCommon live
+// client reads: the tables and columns its DatabaseReader queries
+// (shared/reference/live-io.md), filled from the image's ports.
+// sPyNNaker writes label_event_atom_view and app_output_tag_view as views
+// over its own tables; here they are tables of the same names and
+// columns, which the client's SELECTs cannot tell apart. DatabaseFile
+// writes them as an SQLite file, DatabaseSQL as an SQL script.
+func (s *Server) DatabaseTables() []SQLiteTable {
 	board := s.local.Addr().String()
 	if s.local.Addr().IsUnspecified() {
 		board = "127.0.0.1"
 	}
-	b.WriteString("-- aerie serve --spinnaker-live: the label→key database of a SpiNNaker live client\nBEGIN;\n")
-	b.WriteString("CREATE TABLE configuration_parameters(parameter_id TEXT PRIMARY KEY, value REAL);\n")
-	runtime := "NULL" // run forever
+	var runtime any // NULL: run forever
 	if s.cfg.Duration > 0 {
-		runtime = fmt.Sprint(float64(s.cfg.Duration) / float64(time.Millisecond))
+		runtime = float64(s.cfg.Duration) / float64(time.Millisecond)
 	}
-	fmt.Fprintf(&b, "INSERT INTO configuration_parameters VALUES('runtime', %s);\n", runtime)
-	fmt.Fprintf(&b, "INSERT INTO configuration_parameters VALUES('machine_time_step', %g);\n", s.cfg.TickUS)
-	b.WriteString("CREATE TABLE proxy_configuration(kind TEXT, name TEXT, value TEXT);\n")
-	b.WriteString("CREATE TABLE label_event_atom_view(atom INTEGER, event INTEGER, label TEXT);\n")
+	config := SQLiteTable{Name: "configuration_parameters", Create: "CREATE TABLE configuration_parameters(parameter_id TEXT, value REAL)",
+		Rows: [][]any{{"runtime", runtime}, {"machine_time_step", s.cfg.TickUS}}}
+	proxy := SQLiteTable{Name: "proxy_configuration", Create: "CREATE TABLE proxy_configuration(kind TEXT, name TEXT, value TEXT)"}
+	atoms := SQLiteTable{Name: "label_event_atom_view", Create: "CREATE TABLE label_event_atom_view(atom INTEGER, event INTEGER, label TEXT)"}
 	for i, in := range s.prog.Inputs {
 		for c := range in.Channels {
-			fmt.Fprintf(&b, "INSERT INTO label_event_atom_view VALUES(%d, %d, %s);\n", c, s.keys.InputKey(uint16(i), uint32(c)), q(in.Name))
+			atoms.Rows = append(atoms.Rows, []any{int64(c), int64(s.keys.InputKey(uint16(i), uint32(c))), in.Name})
 		}
 	}
 	for j, out := range s.prog.Outputs {
 		for c := range out.Neurons {
-			fmt.Fprintf(&b, "INSERT INTO label_event_atom_view VALUES(%d, %d, %s);\n", c, s.keys.OutputKey(uint16(j), uint32(c)), q(out.Name))
+			atoms.Rows = append(atoms.Rows, []any{int64(c), int64(s.keys.OutputKey(uint16(j), uint32(c))), out.Name})
 		}
 	}
-	b.WriteString("CREATE TABLE application_vertex_placements(x INTEGER, y INTEGER, p INTEGER, vertex_label TEXT);\n")
+	places := SQLiteTable{Name: "application_vertex_placements",
+		Create: "CREATE TABLE application_vertex_placements(x INTEGER, y INTEGER, p INTEGER, vertex_label TEXT)"}
 	chips := map[[2]uint8]bool{{0, 0}: true}
 	for _, inj := range s.Injectors() {
-		fmt.Fprintf(&b, "INSERT INTO application_vertex_placements VALUES(%d, %d, %d, %s);\n", inj.X, inj.Y, inj.P, q(inj.Label))
+		places.Rows = append(places.Rows, []any{int64(inj.X), int64(inj.Y), int64(inj.P), inj.Label})
 		chips[[2]uint8{inj.X, inj.Y}] = true
 	}
-	b.WriteString("CREATE TABLE chip_eth_info(x INTEGER, y INTEGER, eth_x INTEGER, eth_y INTEGER, eth_ip_address TEXT);\n")
+	eth := SQLiteTable{Name: "chip_eth_info",
+		Create: "CREATE TABLE chip_eth_info(x INTEGER, y INTEGER, eth_x INTEGER, eth_y INTEGER, eth_ip_address TEXT)"}
 	var keys [][2]uint8
 	for c := range chips {
 		keys = append(keys, c)
@@ -322,20 +324,83 @@ func (s *Server) DatabaseSQL() string {
 		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 	})
 	for _, c := range keys {
-		fmt.Fprintf(&b, "INSERT INTO chip_eth_info VALUES(%d, %d, 0, 0, %s);\n", c[0], c[1], q(board))
+		eth.Rows = append(eth.Rows, []any{int64(c[0]), int64(c[1]), int64(0), int64(0), board})
 	}
-	b.WriteString("CREATE TABLE app_output_tag_view(ip_address TEXT, port INTEGER, strip_sdp INTEGER, board_address TEXT, tag INTEGER, " +
-		"pre_vertex_label TEXT, post_vertex_label TEXT, chip_x INTEGER, chip_y INTEGER);\n")
+	tags := SQLiteTable{Name: "app_output_tag_view",
+		Create: "CREATE TABLE app_output_tag_view(ip_address TEXT, port INTEGER, strip_sdp INTEGER, board_address TEXT, tag INTEGER, " +
+			"pre_vertex_label TEXT, post_vertex_label TEXT, chip_x INTEGER, chip_y INTEGER)"}
 	notifyIP := "127.0.0.1"
 	if s.spin != nil {
 		notifyIP = s.spin.notify.Addr().String()
 	}
 	for _, out := range s.prog.Outputs {
-		fmt.Fprintf(&b, "INSERT INTO app_output_tag_view VALUES(%s, 0, 1, %s, %d, %s, 'LiveSpikeReceiver', 0, 0);\n",
-			q(notifyIP), q(board), OutputTag, q(out.Name))
+		tags.Rows = append(tags.Rows, []any{notifyIP, int64(0), int64(1), board, int64(OutputTag), out.Name, "LiveSpikeReceiver", int64(0), int64(0)})
+	}
+	return []SQLiteTable{config, proxy, atoms, places, eth, tags}
+}
+
+// DatabaseFile is DatabaseTables as an SQLite 3 database file, the file
+// the DATABASE notification names (see WriteDatabase).
+func (s *Server) DatabaseFile() ([]byte, error) { return WriteSQLite(s.DatabaseTables()) }
+
+// WriteDatabase writes DatabaseFile to path (replacing it whole, through
+// internal/fileio), for SpiNNakerConfig.Database to name.
+func (s *Server) WriteDatabase(path string) error {
+	b, err := s.DatabaseFile()
+	if err != nil {
+		return err
+	}
+	return fileio.WriteFile(path, b)
+}
+
+// DatabaseSQL is DatabaseTables as an SQL script (SQLite dialect), for
+// reading or for "sqlite3 db.sqlite3 < db.sql"; DatabaseFile is the same
+// database as the file itself.
+func (s *Server) DatabaseSQL() string {
+	var b strings.Builder
+	b.WriteString("-- aerie serve --spinnaker-live: the label→key database of a SpiNNaker live client\nBEGIN;\n")
+	for _, t := range s.DatabaseTables() {
+		b.WriteString(t.Create + ";\n")
+		for _, row := range t.Rows {
+			fmt.Fprintf(&b, "INSERT INTO %s VALUES(", t.Name)
+			for i, v := range row {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(sqlLiteral(v))
+			}
+			b.WriteString(");\n")
+		}
 	}
 	b.WriteString("COMMIT;\n")
 	return b.String()
+}
+
+// sqlLiteral is v as an SQL literal.
+func sqlLiteral(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		switch {
+		case math.IsInf(x, 1):
+			return "9e999"
+		case math.IsInf(x, -1):
+			return "-9e999"
+		case math.IsNaN(x):
+			return "NULL"
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case []byte:
+		return "X'" + hex.EncodeToString(x) + "'"
+	}
+	return "NULL"
 }
 
 // OutputTag is the IP tag of every output port in SpiNNaker live mode:

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"                   [--format native|eieio|jaer|spif] [--tick 1ms | --fast [--idle 10ms]] [--late apply|drop]\n"+
 			"                   [--record out.aer [--record-max 100M]] [--pcap out.pcap [--pcap-max 100M]] [--metrics 127.0.0.1:9090]\n"+
 			"                   [--allow CIDR,...] [--ticks N] [--duration D] [--paused] [--json]\n"+
-			"       aerie serve --image net.img --spinnaker-live [--listen 127.0.0.1:17893] [--notify 127.0.0.1:19999] --database-sql db.sql\n\n"+
+			"       aerie serve --image net.img --spinnaker-live [--listen 127.0.0.1:17893] [--notify 127.0.0.1:19999] [--database db.sqlite3]\n\n"+
 			"Runs the image live. Input datagrams map through the image's input ports (native: Port = input port\n"+
 			"index, time = tick, a negative time = untimed; EIEIO keys, jAER addresses and SPIF x/y: port<<16 | channel,\n"+
 			"see the key allocation printed at start); output-port spikes leave to every --to destination, one batch\n"+
@@ -97,8 +98,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "worker goroutines of the chip (0: automatic)")
 	spinn := fs.Bool("spinnaker-live", false, "SpiNNaker live mode: speak to an unmodified sPyNNaker LiveEventConnection (SCP/SDP on the listen port)")
 	notify := fs.String("notify", live.DefaultNotify, "SpiNNaker live mode: the client's notification address")
-	database := fs.String("database", "", "SpiNNaker live mode: the database path announced to the client (default: --database-sql's path)")
-	databaseSQL := fs.String("database-sql", "", "SpiNNaker live mode: write the label→key database as an SQL script here")
+	database := fs.String("database", "", "SpiNNaker live mode: write the label→key database (an SQLite 3 file) here and announce its path to the client (default: aerie-<image name>.sqlite3 in the temporary directory)")
+	databaseSQL := fs.String("database-sql", "", "SpiNNaker live mode: also write the label→key database as an SQL script here")
 	ackTimeout := fs.Duration("ack-timeout", 10*time.Second, "SpiNNaker live mode: how long to wait for the client's acknowledgement")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	pos, err := parseFlags(fs, args)
@@ -162,8 +163,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			dests = append(dests, d)
 		}
 	}
-	if *record == "-" || *pcapPath == "-" || *databaseSQL == "-" {
-		return usagef("serve: --record, --pcap and --database-sql need a file (standard output carries the summary)")
+	if *record == "-" || *pcapPath == "-" || *databaseSQL == "-" || *database == "-" {
+		return usagef("serve: --record, --pcap, --database and --database-sql need a file (standard output carries the summary)")
+	}
+	if *spinn {
+		if *database == "" {
+			base := strings.TrimSuffix(filepath.Base(*imgPath), filepath.Ext(*imgPath))
+			*database = filepath.Join(os.TempDir(), "aerie-"+base+".sqlite3")
+		}
+		// the client reads the path from its own working directory
+		abs, err := filepath.Abs(*database)
+		if err != nil {
+			return err
+		}
+		*database = abs
 	}
 	if *listen == "" {
 		*listen = live.DefaultListen
@@ -173,7 +186,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := fileio.CheckOutputs([]fileio.Path{{Flag: "--image", Name: *imgPath}, {Flag: "--chip", Name: chipFile(*chipArg)}},
 		fileio.Path{Flag: "--record", Name: *record}, fileio.Path{Flag: "--pcap", Name: *pcapPath},
-		fileio.Path{Flag: "--database-sql", Name: *databaseSQL}); err != nil {
+		fileio.Path{Flag: "--database", Name: *database}, fileio.Path{Flag: "--database-sql", Name: *databaseSQL}); err != nil {
 		return err
 	}
 
@@ -211,11 +224,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lc.Drain = -1
 	}
 	if *spinn {
-		db := *database
-		if db == "" {
-			db = *databaseSQL
-		}
-		lc.SpiNNaker = &live.SpiNNakerConfig{Notify: *notify, Database: db, AckTimeout: *ackTimeout}
+		lc.SpiNNaker = &live.SpiNNakerConfig{Notify: *notify, Database: *database, AckTimeout: *ackTimeout}
 	}
 	if f, ok := stderr.(*os.File); ok && *status > 0 && term.IsTerminal(int(f.Fd())) {
 		lc.Status, lc.StatusEvery = stderr, *status
@@ -263,9 +272,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stderr, "aerie serve: metrics on http://%s/metrics\n", addr)
 	}
-	if *spinn && *databaseSQL != "" {
-		if err := fileio.WriteFile(*databaseSQL, []byte(srv.DatabaseSQL())); err != nil {
+	if *spinn {
+		if err := srv.WriteDatabase(*database); err != nil {
 			return err
+		}
+		if *databaseSQL != "" {
+			if err := fileio.WriteFile(*databaseSQL, []byte(srv.DatabaseSQL())); err != nil {
+				return err
+			}
 		}
 	}
 	printServeBanner(stderr, srv, lc, *imgPath)
@@ -306,6 +320,7 @@ func printServeBanner(w io.Writer, srv *live.Server, lc live.Config, img string)
 		fmt.Fprintf(w, "aerie serve: output to %s\n", strings.Join(lc.To, ", "))
 	}
 	if lc.SpiNNaker != nil {
+		fmt.Fprintf(w, "aerie serve: SpiNNaker database %s (notification to %s)\n", lc.SpiNNaker.Database, lc.SpiNNaker.Notify)
 		for _, inj := range srv.Injectors() {
 			fmt.Fprintf(w, "aerie serve: SpiNNaker injector for %q at chip (%d, %d) core %d\n", inj.Label, inj.X, inj.Y, inj.P)
 		}

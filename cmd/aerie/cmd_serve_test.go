@@ -222,15 +222,16 @@ func TestServeSendPoisson(t *testing.T) {
 	}
 }
 
-// TestServeSpiNNakerLiveFlags: --spinnaker-live writes the database
-// script and waits for the client; without one it starts after the
-// acknowledgement timeout.
+// TestServeSpiNNakerLiveFlags: --spinnaker-live writes the database (an
+// SQLite file, and the SQL script with --database-sql) and waits for the
+// client; without one it starts after the acknowledgement timeout.
 func TestServeSpiNNakerLiveFlags(t *testing.T) {
 	dir := t.TempDir()
 	img := compileRelay(t, dir)
 	db := filepath.Join(dir, "db.sql")
+	dbFile := filepath.Join(dir, "db.sqlite3")
 	out, stderr, code := runAerie(t, "serve", "--image", img, "--spinnaker-live", "--listen", freePort(t), "--notify", freePort(t),
-		"--database-sql", db, "--ack-timeout", "100ms", "--duration", "300ms", "--json")
+		"--database", dbFile, "--database-sql", db, "--ack-timeout", "100ms", "--duration", "300ms", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -241,6 +242,20 @@ func TestServeSpiNNakerLiveFlags(t *testing.T) {
 	}
 	if b, err := os.ReadFile(db); err != nil || !bytes.Contains(b, []byte("CREATE TABLE app_output_tag_view")) {
 		t.Errorf("database script: %v", err)
+	}
+	if b, err := os.ReadFile(dbFile); err != nil || !bytes.HasPrefix(b, []byte("SQLite format 3\x00")) ||
+		!bytes.Contains(b, []byte("CREATE TABLE app_output_tag_view")) || sp["database"] != dbFile {
+		t.Errorf("database file: %v; summary database %v", err, sp["database"])
+	}
+	// without --database: aerie-<image>.sqlite3 in the temporary directory
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	if _, stderr, code := runAerie(t, "serve", "--image", img, "--spinnaker-live", "--listen", freePort(t), "--notify", freePort(t),
+		"--ack-timeout", "50ms", "--duration", "100ms"); code != 0 || !strings.Contains(stderr, filepath.Join(tmp, "aerie-relay.sqlite3")) {
+		t.Errorf("default database: exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(tmp, "aerie-relay.sqlite3")); err != nil || !bytes.HasPrefix(b, []byte("SQLite format 3\x00")) {
+		t.Errorf("default database file: %v", err)
 	}
 	if _, _, code := runAerie(t, "serve", "--image", img, "--notify", "127.0.0.1:1"); code != 2 {
 		t.Errorf("--notify without --spinnaker-live: exit %d, want 2", code)
