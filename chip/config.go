@@ -12,6 +12,7 @@ import (
 
 	"github.com/aerie-neuro/aerie/internal/fileio"
 	"github.com/aerie-neuro/aerie/internal/stricttoml"
+	"github.com/aerie-neuro/aerie/router"
 )
 
 // Config is a chip description: what the hardware can hold and do, and what
@@ -40,6 +41,10 @@ type Config struct {
 	Neuron  NeuronSpec  `toml:"neuron"`
 	Synapse SynapseSpec `toml:"synapse"`
 	Cost    Cost        `toml:"cost"`
+
+	// NoC is the network between cores and chips (the router package's
+	// configuration; no [noc] section: the ideal network).
+	NoC router.Config `toml:"noc"`
 }
 
 // Mesh is the 2-D arrangement of the cores of one chip.
@@ -160,6 +165,11 @@ type EnergyCosts struct {
 	NeuronActive float64 `toml:"neuron_active"`
 	NeuronFire   float64 `toml:"neuron_fire"`
 	Message      float64 `toml:"message"`
+	// Network events, per flit and hop: on-chip east–west and north–south
+	// links, chip-to-chip links.
+	HopX    float64 `toml:"hop_x"`
+	HopY    float64 `toml:"hop_y"`
+	ChipHop float64 `toml:"chip_hop"`
 }
 
 //go:embed presets/*.toml
@@ -385,31 +395,12 @@ func (c *Config) Validate() error {
 	for _, e := range c.Cost.costErrors() {
 		errs = append(errs, e)
 	}
+	errs = append(errs, c.NoC.Validate(c.Chips)...)
 	return errors.Join(errs...)
 }
 
 func (k Cost) costErrors() []error {
-	var errs []error
-	y := k.Cycles
-	for _, f := range []struct {
-		name string
-		v    uint64
-	}{{"input_spike", y.InputSpike}, {"synop", y.Synop}, {"neuron_idle", y.NeuronIdle},
-		{"neuron_active", y.NeuronActive}, {"neuron_fire", y.NeuronFire}, {"message", y.Message}} {
-		if f.v > 1e9 {
-			errs = append(errs, &FieldError{"cost.cycles." + f.name, f.v, "≤ 1e9 cycles"})
-		}
-	}
-	e := k.EnergyPJ
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"input_spike", e.InputSpike}, {"synop", e.Synop}, {"neuron_idle", e.NeuronIdle},
-		{"neuron_active", e.NeuronActive}, {"neuron_fire", e.NeuronFire}, {"message", e.Message}} {
-		if !(f.v >= 0 && f.v < 1e9) {
-			errs = append(errs, &FieldError{"cost.energy_pj." + f.name, f.v, "0 ≤ pJ < 1e9"})
-		}
-	}
+	errs := costRangeErrors(&k.Cycles, &k.EnergyPJ) // the event table's rows
 	for _, f := range []struct {
 		name string
 		v    uint64

@@ -77,32 +77,7 @@ type loadedGen struct {
 	outStart, outEnd    uint32   // into core.outRef
 }
 
-// Counts are the events of a core (or a system) that the cost tables price.
-type Counts struct {
-	InputSpikes  uint64 `json:"input_spikes"`  // axon messages received
-	Synops       uint64 `json:"synops"`        // synaptic accumulations
-	NeuronIdle   uint64 `json:"neuron_idle"`   // updates with no input
-	NeuronActive uint64 `json:"neuron_active"` // updates with input, no spike
-	NeuronFire   uint64 `json:"neuron_fire"`   // updates that fired
-	Messages     uint64 `json:"messages"`      // axon messages sent
-	Generated    uint64 `json:"generated"`     // spikes of on-chip generators (their messages are in Messages)
-}
-
-func (c *Counts) add(o *Counts) {
-	c.InputSpikes += o.InputSpikes
-	c.Synops += o.Synops
-	c.NeuronIdle += o.NeuronIdle
-	c.NeuronActive += o.NeuronActive
-	c.NeuronFire += o.NeuronFire
-	c.Messages += o.Messages
-	c.Generated += o.Generated
-}
-
-// Cycles prices counts with a cycle table.
-func (c *Counts) Cycles(k *CycleCosts) uint64 {
-	return c.InputSpikes*k.InputSpike + c.Synops*k.Synop + c.NeuronIdle*k.NeuronIdle +
-		c.NeuronActive*k.NeuronActive + c.NeuronFire*k.NeuronFire + c.Messages*k.Message
-}
+// Counts, the events the cost tables price, are kept in events.go.
 
 // packSynapse lays out one synapse word (bits 31 … 0):
 //

@@ -27,6 +27,14 @@ var (
 		"cost.energy_pj.input_spike", "cost.energy_pj.synop", "cost.energy_pj.neuron_idle",
 		"cost.energy_pj.neuron_active", "cost.energy_pj.neuron_fire", "cost.energy_pj.message",
 		"cost.barrier_cycles", "cost.barrier_cycles_per_hop", "cost.barrier_pj", "cost.static_mw",
+		"cost.energy_pj.hop_x", "cost.energy_pj.hop_y", "cost.energy_pj.chip_hop",
+		// the network changes when spikes arrive and what that costs; its
+		// failure modes (late, blocked) are run-time policies of the
+		// description, counted in Stats, not part of what an image loads
+		"noc.model", "noc.topology", "noc.routing", "noc.chips_x", "noc.chips_y", "noc.packet_bits",
+		"noc.flit_bits", "noc.hop_cycles_x", "noc.hop_cycles_y", "noc.buffer_flits", "noc.virtual_channels",
+		"noc.table_entries", "noc.chip_link.width_bits", "noc.chip_link.hop_cycles", "noc.late",
+		"noc.blocked", "noc.wait1_cycles", "noc.wait2_cycles",
 	}
 )
 

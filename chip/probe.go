@@ -1,5 +1,10 @@
 package chip
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Probes observe a running system between ticks, on the goroutine that runs
 // the serial part of the step, so they cost nothing when absent and never
 // race with the cores.
@@ -96,7 +101,8 @@ type TickStats struct {
 	Tick        uint64 `json:"tick"`
 	Cycles      uint64 `json:"cycles"`
 	MaxCoreBusy uint64 `json:"max_core_busy"`
-	Spikes      uint64 `json:"spikes"` // neurons and generators that fired
+	Network     uint64 `json:"network_cycles,omitempty"` // the network's drain time, part of Cycles
+	Spikes      uint64 `json:"spikes"`                   // neurons and generators that fired
 }
 
 // TickLog records per-tick figures.
@@ -115,3 +121,31 @@ type SpikeObserver func(t uint64, core int, neurons []uint32)
 // ObserveSpikes sets a callback for every tick's spikes (nil: none). It is
 // the cheapest way to compute statistics without keeping the spikes.
 func (s *System) ObserveSpikes(fn SpikeObserver) { s.observer = fn }
+
+// ErrNoSuchNeuron is returned by probes given a neuron the program lacks.
+var ErrNoSuchNeuron = errors.New("chip: no such neuron")
+
+func (s *System) checkRefs(refs []NeuronRef) error {
+	for _, r := range refs {
+		if int(r.Core) >= len(s.cores) || int(r.Neuron) >= s.cores[r.Core].n {
+			return fmt.Errorf("%w: core %d neuron %d", ErrNoSuchNeuron, r.Core, r.Neuron)
+		}
+	}
+	return nil
+}
+
+// State returns neuron r's current state.
+func (s *System) State(r NeuronRef) (NeuronState, error) {
+	if err := s.checkRefs([]NeuronRef{r}); err != nil {
+		return NeuronState{}, err
+	}
+	c := s.cores[r.Core]
+	st := NeuronState{V: c.v[r.Neuron], Ref: c.ref[r.Neuron], VMax: VMaxStart}
+	if c.vmax != nil {
+		st.VMax = c.vmax[r.Neuron]
+	}
+	for k := 0; k < c.types; k++ {
+		st.U[k] = c.u[k*c.stride+int(r.Neuron)]
+	}
+	return st, nil
+}

@@ -1,20 +1,25 @@
 package chip
 
+import "github.com/aerie-neuro/aerie/router"
+
 // Stats are the accounted figures of a system since it was loaded. Every
 // figure is a pure function of the event counts and the chip description.
 type Stats struct {
 	Ticks              uint64      `json:"ticks"`
-	Cycles             uint64      `json:"cycles"`              // Σ over ticks of the tick's cycles
-	Seconds            float64     `json:"emulated_s"`          // Cycles at the chip's clock
-	BarrierCycles      uint64      `json:"barrier_cycles"`      // part of Cycles spent in barriers
-	InterconnectCycles uint64      `json:"interconnect_cycles"` // part of Cycles added by the interconnect
-	InterconnectPJ     float64     `json:"-"`
+	Cycles             uint64      `json:"cycles"`               // Σ over ticks of the tick's cycles
+	Seconds            float64     `json:"emulated_s"`           // Cycles at the chip's clock
+	BarrierCycles      uint64      `json:"barrier_cycles"`       // part of Cycles spent in barriers
+	InterconnectCycles uint64      `json:"interconnect_cycles"`  // part of Cycles added by the network (its drain times)
 	Overruns           uint64      `json:"overruns"`             // fixed-tick ticks whose work did not fit
 	AccClips           uint64      `json:"accumulator_clips"`    // accumulator reads beyond acc_bits
 	InputDropped       uint64      `json:"input_events_dropped"` // external events naming no port channel
 	Counts             Counts      `json:"counts"`
 	Energy             Energy      `json:"energy"`
 	Cores              []CoreStats `json:"cores,omitempty"`
+	// NoC are the network's figures (nil for the ideal network): packets,
+	// flit-hops per link class, per-link utilisation, queue depths,
+	// latency distribution, drain times, late and dropped messages.
+	NoC *router.Stats `json:"noc,omitempty"`
 }
 
 // Energy is the energy of a run by category, in joules.
@@ -24,7 +29,7 @@ type Energy struct {
 	Synops       float64 `json:"synops_j"`
 	Neurons      float64 `json:"neurons_j"` // idle, active and firing updates
 	Messages     float64 `json:"messages_j"`
-	Interconnect float64 `json:"interconnect_j"`
+	Interconnect float64 `json:"interconnect_j"` // flit-hops of the network
 	Barrier      float64 `json:"barrier_j"`
 	Static       float64 `json:"static_j"`
 }
@@ -41,7 +46,7 @@ type CoreStats struct {
 func (s *System) Stats() Stats {
 	st := s.stats
 	st.Cores = make([]CoreStats, len(s.cores))
-	st.Counts = Counts{}
+	st.Counts = s.netCnt // network events; core events are added below
 	st.AccClips = 0
 	for i, c := range s.cores {
 		st.Counts.add(&c.totals)
@@ -54,20 +59,24 @@ func (s *System) Stats() Stats {
 	}
 	st.InputDropped = s.inDrop
 	st.Seconds = float64(st.Cycles) / (s.cfg.ClockMHz * 1e6)
-	st.Energy = s.cfg.energy(&st.Counts, st.Ticks, st.Seconds, st.InterconnectPJ)
+	st.Energy = s.cfg.energy(&st.Counts, st.Ticks, st.Seconds)
+	if s.net != nil {
+		st.NoC = s.net.Stats(st.Cycles)
+	}
 	return st
 }
 
-// energy prices counts with the description's energy table.
-func (c *Config) energy(n *Counts, ticks uint64, seconds, interconnectPJ float64) Energy {
+// energy prices counts with the description's energy table (the event
+// table's energy column), plus barriers and static power.
+func (c *Config) energy(n *Counts, ticks uint64, seconds float64) Energy {
 	const pJ = 1e-12
-	k := &c.Cost.EnergyPJ
+	k := energyPJ(n, &c.Cost.EnergyPJ)
 	e := Energy{
-		InputSpikes:  float64(n.InputSpikes) * k.InputSpike * pJ,
-		Synops:       float64(n.Synops) * k.Synop * pJ,
-		Neurons:      (float64(n.NeuronIdle)*k.NeuronIdle + float64(n.NeuronActive)*k.NeuronActive + float64(n.NeuronFire)*k.NeuronFire) * pJ,
-		Messages:     float64(n.Messages) * k.Message * pJ,
-		Interconnect: interconnectPJ * pJ,
+		InputSpikes:  k[EnergyInputSpikes] * pJ,
+		Synops:       k[EnergySynops] * pJ,
+		Neurons:      k[EnergyNeurons] * pJ,
+		Messages:     k[EnergyMessages] * pJ,
+		Interconnect: k[EnergyInterconnect] * pJ,
 		Barrier:      float64(ticks) * c.Cost.BarrierPJ * pJ,
 		Static:       c.Cost.StaticMW * 1e-3 * seconds,
 	}

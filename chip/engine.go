@@ -1,0 +1,171 @@
+package chip
+
+import (
+	"context"
+	"sync"
+)
+
+// Run steps n ticks, or until ctx is cancelled (checked every 256 ticks) or
+// the input source or output sink fails. Each tick: every core delivers the
+// messages and the external input events of the previous tick into its
+// accumulators, updates its neurons (reading and clearing slot t) and emits
+// messages; then, between ticks, the interconnect prices the messages, the
+// tick's cycles are accounted and the input source is asked for the events
+// of the tick just run.
+func (s *System) Run(ctx context.Context, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	s.runErr = nil
+	s.stopping.Store(false)
+	end := s.tick + n
+	if s.workers == 1 {
+		for s.tick < end && !s.stopping.Load() {
+			s.phase(0)
+			s.between(ctx, end)
+		}
+		return s.runErr
+	}
+	b := newBarrier(s.workers)
+	var wg sync.WaitGroup
+	for w := 1; w < s.workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s.loop(w, b, ctx, end)
+		}(w)
+	}
+	s.loop(0, b, ctx, end)
+	wg.Wait()
+	return s.runErr
+}
+
+func (s *System) loop(w int, b *barrier, ctx context.Context, end uint64) {
+	serial := func() { s.between(ctx, end) }
+	for {
+		// s.tick and s.stopping change only inside the barrier's serial
+		// section, which every worker waits for.
+		if s.tick >= end || s.stopping.Load() {
+			return
+		}
+		s.phase(w)
+		b.wait(serial)
+	}
+}
+
+// phase is one worker's part of tick s.tick: deliver, update, emit.
+func (s *System) phase(w int) {
+	t := s.tick
+	cur := int(t & 1)
+	prev := cur ^ 1
+	// deliver the messages of tick t−1 into the accumulators of our cores
+	if t > 0 {
+		for _, row := range s.outbox[prev] {
+			for _, ref := range row[w] {
+				s.cores[ref>>32].deliverRow(uint32(ref), t)
+			}
+		}
+	}
+	costs := &s.cfg.Cost.Cycles
+	out := s.outbox[cur][w]
+	for i := range out {
+		out[i] = out[i][:0]
+	}
+	var maxBusy, spikes uint64
+	for _, ci := range s.owned[w] {
+		c := s.cores[ci]
+		for _, ax := range c.inbox {
+			c.deliverRow(c.axons[ax], t)
+		}
+		c.inbox = c.inbox[:0]
+		c.update(s.dp, s.seed, t)
+		for _, f := range c.fired {
+			refs := c.refsOf(f)
+			if len(out) == 1 {
+				out[0] = append(out[0], refs...)
+			} else {
+				for _, ref := range refs {
+					dw := s.owner[ref>>32]
+					out[dw] = append(out[dw], ref)
+				}
+			}
+			c.cnt.Messages += uint64(len(refs))
+		}
+		busy := c.cnt.Cycles(costs)
+		c.busyTotal += busy
+		c.totals.addCore(&c.cnt)
+		c.cnt = Counts{}
+		maxBusy = max(maxBusy, busy)
+		spikes += uint64(len(c.fired))
+	}
+	s.ws[w] = workerTick{maxBusy: maxBusy, spikes: spikes}
+}
+
+// workerTick is one worker's summary of a tick, read between ticks; padded
+// to a cache line so that workers do not share lines.
+type workerTick struct {
+	maxBusy, spikes uint64
+	_               [48]byte
+}
+
+// between runs on one goroutine while every worker waits: the network,
+// the tick's accounting, probes, output and the next tick's input.
+func (s *System) between(ctx context.Context, end uint64) {
+	t := s.tick
+	var maxBusy, spikes uint64
+	for i := range s.ws {
+		maxBusy = max(maxBusy, s.ws[i].maxBusy)
+		spikes += s.ws[i].spikes
+	}
+	var icCycles uint64
+	if s.net != nil {
+		icCycles = s.exchange(t, maxBusy)
+	}
+	st := &s.stats
+	work := maxBusy + icCycles
+	var tickCycles uint64
+	if s.cfg.Sync == "fixed" {
+		tickCycles = s.cfg.TickCycles
+		if work > tickCycles {
+			st.Overruns++
+			tickCycles = work
+		}
+	} else {
+		barrier := s.cfg.Cost.BarrierCycles + s.cfg.Cost.BarrierCyclesPerHop*2*uint64(s.cfg.Diameter())
+		tickCycles = work + barrier
+		st.BarrierCycles += barrier
+	}
+	st.Cycles += tickCycles
+	st.InterconnectCycles += icCycles
+	st.Ticks++
+	if s.tickLog != nil {
+		s.tickLog.Ticks = append(s.tickLog.Ticks, TickStats{Tick: t, Cycles: tickCycles, MaxCoreBusy: maxBusy, Network: icCycles, Spikes: spikes})
+	}
+	if s.rec != nil {
+		s.rec.collect(s, t)
+	}
+	if s.observer != nil {
+		for ci, c := range s.cores {
+			if c.firedNeurons > 0 {
+				s.observer(t, ci, c.fired[:c.firedNeurons])
+			}
+		}
+	}
+	if s.trace != nil {
+		s.trace.collect(s)
+	}
+	s.emitOutputs(t)
+	// This tick's external events act like spikes emitted at t: they are
+	// delivered with the next tick's messages and integrated at t+1+delay.
+	if s.runErr == nil {
+		if err := s.fetchInput(t); err != nil {
+			s.runErr = err
+			s.stopping.Store(true)
+		}
+	}
+	s.tick++
+	if s.tick&255 == 0 && ctx.Err() != nil {
+		s.runErr = ctx.Err()
+		s.stopping.Store(true)
+	}
+}

@@ -1,0 +1,507 @@
+package router
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// detailed is the flit-level model: every router has an input unit per port
+// and virtual channel (a FIFO of buffer_flits flits); each cycle, in
+// round-robin order over its input units, a router routes the head flit at
+// the front of a unit (dimension order, an emergency detour, or the key's
+// tree), allocates the downstream units of every output the packet takes
+// (all at once: wormhole, the units stay the packet's until its tail has
+// passed), and moves front flits to outputs whose link is free and whose
+// downstream unit has room (credits: a buffer slot is taken when the flit
+// is sent and freed when it leaves). A multicast packet is replicated: the
+// front flit leaves its unit once every output has taken it. One flit per
+// output port per cycle; a chip-to-chip link is busy ⌈flit_bits /
+// width_bits⌉ cycles per flit. A flit sent at cycle c is at the front of
+// the next router's unit at c + hop cycles; a packet's latency ends when
+// its tail is ejected into the destination core.
+type detailed struct {
+	cfg  *Config
+	topo *Topology
+	net  *net
+	F    int32
+	B    int32
+	V    int
+	nu   int // units per router
+
+	units []dunit
+	outs  []int32 // per unit and output port: the downstream unit (unit·numPorts + port)
+	buf   []dflit // unit i's ring is buf[i·B : (i+1)·B]
+	links []dlink // per link id
+	hop   [numClasses]int32
+	k     [numClasses]int32
+
+	niQ    [][]int32 // per router: packets waiting for injection
+	niHead []int32
+	niSent []int32 // flits of the front packet already injected
+	rr     []int32
+
+	// routers with work this cycle and the next, as bitmaps (ascending
+	// order is the processing order: deterministic, and no sort)
+	act, next []uint64
+	ne        []uint16 // per router: the input units that hold flits
+	usedLinks []int32  // links this run used (their state is reset at its end)
+	pn        []dport  // per router and output port: the neighbour and the link class
+	left      []int32  // per packet: destinations its tail has not reached
+	order     []int32  // packets by injection time
+	ringMask  int32    // rings are a power of two ≥ B long
+
+	reroute bool
+	w1, w2  int32
+}
+
+type dunit struct {
+	head, n uint16
+	alloc   bool  // owned by the packet an upstream router is sending
+	discard bool  // dropping the flits of the packet at the front
+	route   Route // outputs of the packet at the front (0: not routed)
+	pending Route // outputs that have not yet taken the front flit
+	ctl     uint8 // emergency ports the packet's head carries onward
+	want    Route // the route of a blocked head (0: not computed)
+	wantCtl uint8
+	wait    int32 // cycles the front head has been blocked
+}
+
+// dlink is a link's state in a run: when it is free again (cycles since
+// the run's start) and the flits it carried.
+type dlink struct {
+	busy  int32
+	flits uint32
+}
+
+// dport is what a router's output port leads to.
+type dport struct {
+	nbr   int32
+	class LinkClass
+}
+
+type dflit struct {
+	pkt   int32
+	ready uint16 // cycle (mod 2^16, since the run's start) when the flit is at the front
+	seq   uint8
+	ctl   uint8 // emergency detour: next forced port (bits 0–2), then the one after (bits 3–5)
+}
+
+func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
+	d := &detailed{cfg: cfg, topo: topo, net: n, F: int32(cfg.Flits()), B: int32(cfg.BufferFlits), V: cfg.VirtualChannels,
+		reroute: cfg.Blocked == "reroute", w1: int32(cfg.Wait1Cycles), w2: int32(cfg.Wait2Cycles)}
+	if d.V < 1 {
+		d.V = 1
+	}
+	d.nu = numPorts * d.V
+	nodes := topo.Nodes()
+	d.units = make([]dunit, nodes*d.nu)
+	d.outs = make([]int32, len(d.units)*numPorts)
+	ring := int32(1)
+	for ring < d.B {
+		ring <<= 1
+	}
+	d.ringMask = ring - 1
+	d.buf = make([]dflit, len(d.units)*int(ring))
+	d.links = make([]dlink, topo.Links())
+	d.pn = make([]dport, topo.Nodes()*numPorts)
+	for i := range d.pn {
+		d.pn[i] = dport{nbr: topo.nbr[i], class: topo.class[i]}
+	}
+	for k := LinkClass(0); k < numClasses; k++ {
+		d.hop[k] = int32(hopCycles(cfg, k))
+		d.k[k] = int32(cyclesPerFlit(cfg, k))
+	}
+	d.niQ = make([][]int32, nodes)
+	d.niHead = make([]int32, nodes)
+	d.niSent = make([]int32, nodes)
+	d.rr = make([]int32, nodes)
+	d.act = make([]uint64, (nodes+63)/64)
+	d.next = make([]uint64, (nodes+63)/64)
+	d.ne = make([]uint16, nodes)
+	return d
+}
+
+func (d *detailed) unit(node, port, vc int) int32 { return int32((node*numPorts+port)*d.V + vc) }
+
+func (d *detailed) activate(n int32) { d.next[n>>6] |= 1 << (n & 63) }
+
+// leftOf is the detour port of an emergency route around port p: the
+// packet goes left, then on in direction p, then right, and is back on
+// its path one hop on (SpiNNaker detours over the two other edges of a
+// triangle; a square mesh needs three hops).
+var leftOf = [numPorts]int{Local, North, South, West, East}
+
+func dimOf(p int) int {
+	switch p {
+	case East, West:
+		return 1
+	case North, South:
+		return 2
+	}
+	return 0
+}
+
+func (d *detailed) run(b *batch, c *counters) {
+	t := d.topo
+	rt := d.net.rt
+	// packets by injection time (stable: emission order among equals)
+	order := d.order[:0]
+	for i := range b.pkts {
+		order = append(order, int32(i))
+	}
+	d.order = order
+	if !slices.IsSortedFunc(b.pkts, func(x, y packet) int { return int(x.inject - y.inject) }) {
+		slices.SortStableFunc(order, func(x, y int32) int {
+			return int(b.pkts[x].inject - b.pkts[y].inject)
+		})
+	}
+	next := 0
+	now := b.pkts[order[0]].inject
+	t0 := now
+	var hops [numClasses]uint64
+	var maxQ int32
+	left := d.left[:0]
+	for i := range b.pkts {
+		left = append(left, b.pkts[i].d1-b.pkts[i].d0)
+	}
+	d.left = left
+	inFlight := 0 // packets not yet finished (injected or waiting)
+	lastMove := now
+	clear(d.act)
+	clear(d.next)
+	F := d.F
+	full := uint32(1)<<d.nu - 1
+	// the hot state in locals (the compiler reloads fields after stores)
+	units, buf, links, ne, pn := d.units, d.buf, d.links, d.ne, d.pn
+	B, nu, rmask := uint16(d.B), d.nu, uint16(d.ringMask)
+	outs := d.outs
+	rlen := int(rmask) + 1
+
+	hopc, kc := d.hop, d.k
+	for next < len(order) || inFlight > 0 {
+		for next < len(order) && b.pkts[order[next]].inject <= now {
+			pi := order[next]
+			s := b.pkts[pi].src
+			d.niQ[s] = append(d.niQ[s], pi)
+			d.activate(s)
+			inFlight++
+			next++
+		}
+		d.act, d.next = d.next, d.act
+		any := false
+		for _, w := range d.act {
+			if w != 0 {
+				any = true
+				break
+			}
+		}
+		if !any {
+			if next < len(order) {
+				now = b.pkts[order[next]].inject
+				lastMove = now
+				continue
+			}
+			break
+		}
+		moved := false
+		rel := int32(now - t0)
+		for wi, word := range d.act {
+			d.act[wi] = 0
+			for word != 0 {
+				n := int32(wi<<6 + bits.TrailingZeros64(word))
+				word &= word - 1
+				node := int(n)
+				work := false
+				// injection: one flit per cycle into the local unit
+				if q := d.niQ[node]; int(d.niHead[node]) < len(q) {
+					li := d.unit(node, Local, 0)
+					if lu := &units[li]; lu.n < B {
+						pi := q[d.niHead[node]]
+						buf[int(li)*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(d.niSent[node])}
+						if lu.n == 0 {
+							ne[node] |= 1
+						}
+						lu.n++
+						d.niSent[node]++
+						maxQ = max(maxQ, int32(lu.n))
+						moved = true
+						if d.niSent[node] == F {
+							d.niSent[node] = 0
+							d.niHead[node]++
+							if int(d.niHead[node]) == len(q) {
+								d.niQ[node] = q[:0]
+								d.niHead[node] = 0
+							}
+						}
+					}
+					work = true
+				}
+				var used Route
+				base := node * nu
+				start := int(d.rr[node])
+				// the non-empty units in round-robin order from start
+				m := uint32(ne[node])
+				rot := (m>>start | m<<(nu-start)) & full
+				if rot != 0 {
+					work = true
+				}
+				for rot != 0 {
+					j := bits.TrailingZeros32(rot)
+					rot &= rot - 1
+					k := start + j
+					if k >= nu {
+						k -= nu
+					}
+					ui := int32(base + k)
+					u := &units[ui]
+					f := &buf[int(ui)*rlen+int(u.head)]
+					if int16(f.ready-uint16(rel)) > 0 { // not yet (hops are < 2^15 cycles)
+						continue
+					}
+
+					if u.discard {
+						tail := f.seq == uint8(F-1)
+						u.head = (u.head + 1) & rmask
+						if u.n--; u.n == 0 {
+							ne[node] &^= 1 << k
+						}
+						moved = true
+						if tail {
+							u.discard = false
+						}
+						continue
+					}
+					if u.route == 0 {
+						// a head: route it and allocate its outputs
+						inPort, inVC := k, 0
+						if d.V > 1 {
+							inPort, inVC = k/d.V, k%d.V
+						}
+						// the route of a blocked head is kept for its next try
+						r, ctl := u.want, u.wantCtl
+						if r == 0 {
+							ctl = f.ctl
+							switch {
+							case ctl != 0:
+								r = 1 << (ctl & 7)
+								ctl >>= 3
+							case b.pkts[f.pkt].tree < 0:
+								r = 1 << t.xyPort(node, int(b.dests[b.pkts[f.pkt].d0]))
+							default:
+								r = rt.trees[b.pkts[f.pkt].tree].routeAt(n)
+							}
+							u.want, u.wantCtl = r, ctl
+						}
+						if !d.allocate(ui, node, inPort, inVC, r) {
+							u.wait++
+							if d.reroute && u.wait >= d.w1 {
+								if u.wait >= d.w1+d.w2 {
+									u.discard = true
+									u.wait = 0
+									u.want = 0
+									continue
+								}
+								if u.wait == d.w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && !r.Has(Local) {
+									p := portOf(r)
+									q := leftOf[p]
+									if a := t.Neighbor(node, q); a >= 0 && t.Neighbor(a, p) >= 0 && d.allocate(ui, node, inPort, inVC, 1<<q) {
+										c.emergency++
+										u.ctl = uint8(p) | uint8(opposite[q])<<3
+										u.wait = 0
+										u.want = 0
+									}
+								}
+							}
+							if u.route == 0 {
+								continue
+							}
+						} else {
+							u.ctl = ctl
+							u.wait = 0
+							u.want = 0
+						}
+					}
+					// send the front flit to every output that can take it
+					for pm := u.pending &^ used; pm != 0; pm &= pm - 1 {
+						p := bits.TrailingZeros8(uint8(pm))
+						if p == Local {
+							used |= 1 << Local
+							u.pending &^= 1 << Local
+							if f.seq == uint8(F-1) {
+								pk := &b.pkts[f.pkt]
+								di := pk.d0
+								if pk.d1-pk.d0 > 1 {
+									if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], n); ok {
+										di += int32(x)
+									}
+								}
+								b.arrive[di] = now + 1
+								if left[f.pkt]--; left[f.pkt] == 0 {
+									inFlight--
+								}
+							}
+							continue
+						}
+						li := int32(node*4 + p - 1)
+						lk := &links[li]
+						if lk.busy > rel {
+							continue
+						}
+						di := outs[int(ui)*numPorts+p]
+						du := &units[di]
+						if du.n >= B {
+							continue
+						}
+						port := pn[node*numPorts+p]
+						cl := port.class
+						nf := dflit{ready: uint16(rel + hopc[cl]), pkt: f.pkt, seq: f.seq}
+						if f.seq == 0 {
+							nf.ctl = u.ctl
+						}
+						nb := int(port.nbr)
+						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
+						if du.n == 0 {
+							ne[nb] |= 1 << (int(di) - nb*nu)
+						}
+						du.n++
+						maxQ = max(maxQ, int32(du.n))
+						if lk.flits == 0 {
+							d.usedLinks = append(d.usedLinks, li)
+						}
+						lk.busy = rel + kc[cl]
+						lk.flits++
+						hops[cl]++
+						used |= 1 << p
+						u.pending &^= 1 << p
+						d.activate(int32(nb))
+					}
+					if u.pending == 0 {
+						moved = true
+						tail := f.seq == uint8(F-1)
+						u.head = (u.head + 1) & rmask
+						if u.n--; u.n == 0 {
+							ne[node] &^= 1 << k
+						}
+						if tail {
+							for p := East; p <= South; p++ {
+								if u.route.Has(p) {
+									units[outs[int(ui)*numPorts+p]].alloc = false
+								}
+							}
+							u.route = 0
+						} else {
+							u.pending = u.route
+						}
+					}
+				}
+				if start++; start == nu {
+					start = 0
+				}
+				d.rr[node] = int32(start)
+				if work {
+					d.activate(n)
+				}
+			}
+		}
+		if moved {
+			lastMove = now
+		} else if now-lastMove > deadlockCycles {
+			// every packet still in the network is lost: its
+			// destinations stay unreached (dropped, and counted)
+			d.breakDeadlock(b, c)
+			inFlight = 0
+			lastMove = now
+		}
+		now++
+	}
+	clear(d.act)
+	clear(d.next)
+	for k := range hops {
+		c.flitHops[k] += hops[k]
+	}
+	c.maxQueue = max(c.maxQueue, int(maxQ))
+	// every run starts its own clock
+	for _, li := range d.usedLinks {
+		c.linkFlits[li] += uint64(d.links[li].flits)
+		d.links[li] = dlink{}
+	}
+	d.usedLinks = d.usedLinks[:0]
+}
+
+// deadlockCycles without any flit moving while packets are in flight is
+// taken as a deadlock (possible with multicast or emergency detours): every
+// flit in the network is dropped and counted.
+const deadlockCycles = 1 << 16
+
+func (d *detailed) breakDeadlock(b *batch, c *counters) {
+	c.deadlocks++
+	for i := range d.units {
+		d.units[i] = dunit{}
+	}
+	clear(d.ne)
+	for n := range d.niQ {
+		d.niQ[n] = d.niQ[n][:0]
+		d.niHead[n], d.niSent[n] = 0, 0
+	}
+	clear(d.act)
+	clear(d.next)
+	clear(d.ne)
+}
+
+// allocate takes the downstream units of every link port of r for the
+// packet at the front of unit ui (all or none).
+func (d *detailed) allocate(ui int32, node, inPort, inVC int, r Route) bool {
+	t := d.topo
+	u := &d.units[ui]
+	var outs [numPorts]int32
+	for p := East; p <= South; p++ {
+		if !r.Has(p) {
+			continue
+		}
+		nb := t.Neighbor(node, p)
+		if nb < 0 {
+			return false // cannot happen for checked routes
+		}
+		vc := 0
+		if d.V > 1 {
+			if dimOf(inPort) == dimOf(p) {
+				vc = inVC
+			}
+			if t.wraps(node, p) {
+				vc = 1
+			}
+		}
+		di := d.unit(nb, opposite[p], vc)
+		if d.units[di].alloc {
+			return false
+		}
+		outs[p] = di
+	}
+	for p := East; p <= South; p++ {
+		if r.Has(p) {
+			d.units[outs[p]].alloc = true
+			d.outs[int(ui)*numPorts+p] = outs[p]
+		}
+	}
+	u.route, u.pending = r, r
+	return true
+}
+
+func bitsOne(r Route) bool { return r != 0 && r&(r-1) == 0 }
+
+func portOf(r Route) int {
+	for p := 0; p < numPorts; p++ {
+		if r.Has(p) {
+			return p
+		}
+	}
+	return -1
+}
+
+// routeAt is the tree's route at router n.
+func (tr *tree) routeAt(n int32) Route {
+	if i, ok := slices.BinarySearch(tr.sorted, n); ok {
+		return tr.sortedRoute[i]
+	}
+	return 0
+}
