@@ -39,16 +39,22 @@
 // tick t+1+d, and so is an input event of tick t: an input port is a source
 // population outside the chip, and its events are its spikes (as a
 // SpikeSourceArray is in PyNN). Between ticks, on one goroutine, the
-// Interconnect prices the tick's messages, the tick's cycles are accounted,
-// probes and the output sink see the tick's spikes, and the input source is
-// asked for the tick's events.
+// network-on-chip (a router.Network, built at Load from the description's
+// [noc] section; router.Ideal without one) carries the tick's messages, the
+// tick's cycles are accounted, probes and the output sink see the tick's
+// spikes, and the input source is asked for the tick's events.
 //
-// The interconnect never changes which tick a message lands in; it only says
-// what the delivery cost in cycles and energy. Ideal (zero latency, unlimited
-// bandwidth) is the interconnect until the router package provides
-// networks-on-chip; failure modes that a description enables (drops, late
-// packets) will be the only way timing reaches function, and they will be
-// counted.
+// The network never changes which tick a message lands in unless a failure
+// mode that the description enables says so: it decides when in cycles each
+// message arrives (its drain time is added to the tick's cycles) and what
+// the hops cost (cost.energy_pj.hop_x, hop_y, chip_hop); a message it marks
+// late or dropped (a fixed-tick deadline with late = "drop", SpiNNaker-style
+// blocked = "reroute" past its second wait) is removed from the outboxes
+// before delivery and counted in Stats. Without those modes every run is
+// bit-identical to the ideal network, for either timing model and any
+// worker count (TestNoCBitIdentical). The events a description prices —
+// neuron updates, synaptic operations, messages, hops — are one indexed
+// table (events.go), so a new event is a row, not five edits.
 //
 // # The neuron datapath
 //

@@ -11,10 +11,13 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", summary: "run a standard benchmark network: aerie bench cuba [--seconds S] [--seed N] [--workers W] [--json]", run: runBench})
+	register(command{name: "bench", summary: "run a standard benchmark network: aerie bench cuba [--seconds S] [--seed N] [--workers W] [--json]; aerie bench noc --mesh K [--torus] [--pattern P] [--json] [--plot curve.png]", run: runBench})
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "noc" {
+		return runBenchNoC(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seconds := fs.Float64("seconds", 10, "biological time to simulate, in seconds")
@@ -22,6 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "worker goroutines (0: automatic, one per 16384 neurons up to one per processor); results do not depend on it")
 	chipArg := fs.String("chip", "", "chip preset name or TOML file (default: the embedded default chip)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	writeNoC := NoCJSONFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: aerie bench cuba [flags]\n\nNetworks:\n  cuba  Brette et al. 2007 CUBA (Brian variant): 4000 LIF neurons, p = 0.02, dt 0.1 ms\n\nFlags:")
 		fs.PrintDefaults()
@@ -48,6 +52,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := writeNoC(r.Stats); err != nil {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(stdout, r)
 	}
@@ -66,6 +73,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "  cores            %d used, utilisation mean %.1f %%, max %.1f %% (barrier %.1f %% of cycles)\n",
 		r.Cores, 100*r.UtilMean, 100*r.UtilMax, barrier)
+	if s := NoCSummary(r.Stats); s != "" {
+		fmt.Fprintln(stdout, s)
+	}
 	e := r.Stats.Energy
 	fmt.Fprintf(stdout, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J\n", e.Synops, e.Neurons, e.InputSpikes, e.Messages)
 	fmt.Fprintf(stdout, "  memory           %.1f bytes/neuron, %.2f bytes/synapse\n",

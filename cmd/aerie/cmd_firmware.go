@@ -277,6 +277,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var ff formatFlags
 	ff.register(fs, true)
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	writeNoC := NoCJSONFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -385,6 +386,9 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := writeNoC(res.Stats); err != nil {
+		return err
+	}
 	for _, c := range commits {
 		if err := c(); err != nil {
 			return err
@@ -440,6 +444,9 @@ func printEmulate(w io.Writer, path string, cfg *chip.Config, r emulateReport) {
 	fmt.Fprintf(w, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J, barrier %.3g J, static %.3g J\n",
 		e.Synops, e.Neurons, e.InputSpikes, e.Messages, e.Barrier, e.Static)
 	fmt.Fprintf(w, "  cores            %d used, utilisation mean %.1f %%, max %.1f %%\n", r.Cores, 100*r.UtilMean, 100*r.UtilMax)
+	if s := NoCSummary(r.Stats); s != "" {
+		fmt.Fprintln(w, s)
+	}
 }
 
 // multiSink fans output spikes out to several sinks.

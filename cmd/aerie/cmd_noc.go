@@ -30,19 +30,6 @@ import (
 // here (this file's init runs after cmd_bench.go's, files being
 // initialised in name order), so that cmd_bench.go needs no change.
 func init() {
-	b, ok := commands["bench"]
-	if !ok {
-		panic("aerie: cmd_noc.go needs the bench command of cmd_bench.go")
-	}
-	inner := b.run
-	b.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		if len(args) > 0 && args[0] == "noc" {
-			return runBenchNoC(ctx, args[1:], stdout, stderr)
-		}
-		return inner(ctx, args, stdout, stderr)
-	}
-	b.summary += "; aerie bench noc --mesh K [--torus] [--pattern P] [--json] [--plot curve.png]"
-	commands["bench"] = b
 	register(command{name: "plot", summary: "draw figures: aerie plot noc RUN.json -o noc.png (link utilisation heatmap, latency histogram)", run: runPlot})
 }
 
