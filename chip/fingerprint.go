@@ -2,7 +2,9 @@ package chip
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
+	"math"
 )
 
 // FingerprintVersion numbers the field list and encoding of Fingerprint.
@@ -38,7 +40,11 @@ const FingerprintVersion = 1
 //
 // Left out, because they change what a run costs or how it is labelled but
 // never which spikes happen: name, description, clock_mhz, sync,
-// tick_cycles and every cost.* field.
+// tick_cycles, every cost.* field and the [noc] section — unless the
+// network can lose spikes (noc.late = "drop" or noc.blocked = "reroute"):
+// then timing decides which spikes arrive, and "lossy network", sync,
+// tick_cycles, clock_mhz, the whole [noc] section and the cycle costs are
+// appended (as Go's %+v of the router configuration and the cycle table).
 //
 // The rule for new fields: a field that changes what runs is appended to
 // the list above and FingerprintVersion is bumped; images fingerprinted
@@ -100,6 +106,20 @@ func (c *Config) Fingerprint() uint64 {
 	i(y.AccBits)
 	s(y.AccOverflow)
 
+	// A network-on-chip that can lose spikes (a fixed tick whose late
+	// packets are dropped, or SpiNNaker-style drops after a blocked wait)
+	// makes timing part of what runs: then the network's whole description
+	// and the tick's length are fingerprinted too. Lossless networks only
+	// change cycles and energy, and leave the fingerprint as it was.
+	if c.NoC.Late == "drop" || c.NoC.Blocked == "reroute" {
+		s("lossy network")
+		s(c.Sync)
+		b = binary.LittleEndian.AppendUint64(b, c.TickCycles)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.ClockMHz))
+		s(fmt.Sprintf("%+v", c.NoC))
+		cy := c.Cost.Cycles
+		s(fmt.Sprintf("%+v", cy))
+	}
 	h := fnv.New64a()
 	h.Write(b)
 	return h.Sum64()

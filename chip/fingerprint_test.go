@@ -173,3 +173,27 @@ func TestFingerprintPresetsDistinct(t *testing.T) {
 		seen[fp] = name
 	}
 }
+
+// TestFingerprintLossyNetwork: a network that can drop spikes makes timing
+// part of what runs, so it changes the fingerprint, and so do its timing
+// fields; a lossless network leaves it as it was.
+func TestFingerprintLossyNetwork(t *testing.T) {
+	base := Default()
+	want := base.Fingerprint()
+	count := *base
+	count.Sync, count.TickCycles, count.NoC.Late = "fixed", 100000, "count"
+	if count.Fingerprint() != want {
+		t.Error("a network that only counts late packets changed the fingerprint")
+	}
+	drop := count
+	drop.NoC.Late = "drop"
+	fd := drop.Fingerprint()
+	if fd == want {
+		t.Error("a network that drops late packets left the fingerprint unchanged")
+	}
+	slower := drop
+	slower.TickCycles = 50000
+	if slower.Fingerprint() == fd {
+		t.Error("with late packets dropped, a shorter tick left the fingerprint unchanged")
+	}
+}
