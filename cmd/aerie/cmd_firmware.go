@@ -302,15 +302,9 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	prog := img.Program
-	if *seedArg != "" {
-		s, err := strconv.ParseUint(*seedArg, 10, 64)
-		if err != nil {
-			return usagef("emulate: --seed %q: want an integer 0…2^64−1", *seedArg)
-		}
-		p := *prog
-		p.Seed = s
-		prog = &p
+	prog, err := seededProgram(img, "emulate", *seedArg)
+	if err != nil {
+		return err
 	}
 	dtMS := img.DtMS()
 	opt := bench.RunOptions{Ticks: *ticksArg, Workers: *workers, DtMS: dtMS, WarmupTicks: *warmup}

@@ -194,15 +194,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	prog := img.Program
-	if *seedArg != "" {
-		s, err := strconv.ParseUint(*seedArg, 10, 64)
-		if err != nil {
-			return usagef("serve: --seed %q: want an integer 0…2^64−1", *seedArg)
-		}
-		p := *prog
-		p.Seed = s
-		prog = &p
+	prog, err := seededProgram(img, "serve", *seedArg)
+	if err != nil {
+		return err
 	}
 	sys, err := chip.Load(cfg, prog, chip.Options{Workers: *workers})
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aerie-neuro/aerie/chip"
 	"github.com/aerie-neuro/aerie/firmware"
@@ -31,4 +32,19 @@ func loadImageChip(imgPath, chipArg string) (*firmware.Image, *chip.Config, erro
 		return nil, nil, fmt.Errorf("%s: %w", imgPath, err)
 	}
 	return img, cfg, nil
+}
+
+// seededProgram is the image's program, under the noise seed of a --seed
+// flag when one is given (cmd names the command in the usage error).
+func seededProgram(img *firmware.Image, cmd, seedArg string) (*chip.Program, error) {
+	if seedArg == "" {
+		return img.Program, nil
+	}
+	s, err := strconv.ParseUint(seedArg, 10, 64)
+	if err != nil {
+		return nil, usagef("%s: --seed %q: want an integer 0…2^64−1", cmd, seedArg)
+	}
+	p := *img.Program
+	p.Seed = s
+	return &p, nil
 }
