@@ -26,6 +26,9 @@ type core struct {
 	runs     []run    // neurons grouped into runs that share a profile
 	profiles []Profile
 
+	// stochastic kernel: noiseBase(seed, noise[i]) per neuron (kernel_stoch.go)
+	nb noiseBases
+
 	// dendritic accumulators: a ring of slots, each types·n wide
 	acc      []int32
 	slotMask uint64
@@ -159,6 +162,8 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 			} else {
 				c.updateLoihi2(dp, pr, r.lo, r.hi, acc)
 			}
+		} else if pr.Escape != nil && useStochKernel && !pr.Readout && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
+			c.updateStoch(dp, pr, r.lo, r.hi, acc, seed, t)
 		} else {
 			c.updateGeneric(dp, pr, r.lo, r.hi, acc, seed, t)
 		}
@@ -334,7 +339,7 @@ func (c *core) refsOf(f uint32) []uint64 {
 // memoryBytes is the memory the loaded core holds, split into per-neuron
 // state and parameters, synapse memory and fan-out tables.
 func (c *core) memoryBytes() (neuron, synapse, fanout int) {
-	neuron = 4*len(c.v) + 4*len(c.v0) + 4*len(c.vmax) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
+	neuron = 4*len(c.v) + 4*len(c.v0) + 4*len(c.vmax) + 8*len(c.nb.x) + 4*len(c.nb.r) + 8*len(c.nb.s) + 4*len(c.u) + 4*len(c.ref) + 4*len(c.bias) + 4*len(c.noise) + 4*len(c.acc) + 4*len(c.outStart) + 8*len(c.outCh)
 	synapse = 4*len(c.syn) + 4*len(c.axons)
 	fanout = 8 * len(c.outRef)
 	return

@@ -26,8 +26,19 @@ const (
 
 // Noise is the 64-bit counter-based random number of (seed, key, t).
 func Noise(seed uint64, key uint32, t uint64) uint64 {
-	x := Mix64((seed ^ noiseSalt) + uint64(key)*noisePhi)
-	return Mix64(x + (t+1)*noisePsi)
+	return noiseAt(noiseBase(seed, key), t)
+}
+
+// noiseBase is the part of Noise that depends on (seed, key) only: a core
+// computes it once per neuron (core.seedNoise) and draws with noiseAt.
+func noiseBase(seed uint64, key uint32) uint64 {
+	return Mix64((seed ^ noiseSalt) + uint64(key)*noisePhi)
+}
+
+// noiseAt completes Noise from its base: Noise(seed, key, t) ==
+// noiseAt(noiseBase(seed, key), t).
+func noiseAt(base, t uint64) uint64 {
+	return Mix64(base + (t+1)*noisePsi)
 }
 
 // Rand16 is the 16-bit draw of a stochastic neuron: the top 16 bits of
