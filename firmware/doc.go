@@ -66,11 +66,12 @@
 // runs one network spread, packed and scattered over two chips and
 // compares every spike.
 //
-// Routing tables are the seam left for the network-on-chip: senders are
-// already grouped per population and destination core, which is what key
-// allocation per population (a key/mask per population, as sPyNNaker
-// allocates them) needs; the image carries an empty routers section until
-// then.
+// Routing tables: a chip description whose [noc] routes by key/mask tables
+// gets them from the router package at load, generated from the program's
+// senders and destination cores (keys per population piece, ordered-covering
+// minimisation, capacity checked per router); they are a pure function of
+// the program, so the image's routers section stays empty and an image
+// needs no recompiling when only the network-on-chip changes.
 //
 // # Images
 //
