@@ -31,7 +31,7 @@ type detailed struct {
 	units []dunit
 	outs  []int32 // per unit and output port: the downstream unit (unit·numPorts + port)
 	buf   []dflit // unit i's ring is buf[i·B : (i+1)·B]
-	links []dlink // per link id
+	lp    []dlp   // per router and output port (node·numPorts + p)
 	hop   [numClasses]int32
 	k     [numClasses]int32
 
@@ -44,9 +44,10 @@ type detailed struct {
 	// order is the processing order: deterministic, and no sort)
 	act, next []uint64
 	ne        []uint16 // per router: the input units that hold flits
-	usedLinks []int32  // links this run used (their state is reset at its end)
-	pn        []dport  // per router and output port: the neighbour and the link class
+	usedLinks []int32  // output ports (node·numPorts + p) this run used (their state is reset at its end)
+	dn        []int32  // per router and output port: the neighbour's input unit of VC 0 (−1: none)
 	left      []int32  // per packet: destinations its tail has not reached
+	pdst      []int32  // per packet: its destination router (dimension order), or −1 (a tree)
 	order     []int32  // packets by injection time
 	ringMask  int32    // rings are a power of two ≥ B long
 
@@ -66,15 +67,14 @@ type dunit struct {
 	wait    int32 // cycles the front head has been blocked
 }
 
-// dlink is a link's state in a run: when it is free again (cycles since
-// the run's start) and the flits it carried.
-type dlink struct {
+// dlp is a router's output port: its link's state in a run (when it is
+// free again, in cycles since the run's start, and the flits it carried),
+// what it leads to (the neighbour and its input unit of VC 0) and the
+// link's class.
+type dlp struct {
 	busy  int32
 	flits uint32
-}
-
-// dport is what a router's output port leads to.
-type dport struct {
+	du    int32
 	nbr   int32
 	class LinkClass
 }
@@ -102,10 +102,14 @@ func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
 	}
 	d.ringMask = ring - 1
 	d.buf = make([]dflit, len(d.units)*int(ring))
-	d.links = make([]dlink, topo.Links())
-	d.pn = make([]dport, topo.Nodes()*numPorts)
-	for i := range d.pn {
-		d.pn[i] = dport{nbr: topo.nbr[i], class: topo.class[i]}
+	d.lp = make([]dlp, topo.Nodes()*numPorts)
+	d.dn = make([]int32, topo.Nodes()*numPorts)
+	for i := range d.dn {
+		d.dn[i] = -1
+		if p := i % numPorts; p != Local && topo.nbr[i] >= 0 {
+			d.dn[i] = d.unit(int(topo.nbr[i]), opposite[p], 0)
+		}
+		d.lp[i] = dlp{du: d.dn[i], nbr: topo.nbr[i], class: topo.class[i]}
 	}
 	for k := LinkClass(0); k < numClasses; k++ {
 		d.hop[k] = int32(hopCycles(cfg, k))
@@ -158,38 +162,50 @@ func (d *detailed) run(b *batch, c *counters) {
 	next := 0
 	now := b.pkts[order[0]].inject
 	t0 := now
-	var hops [numClasses]uint64
 	var maxQ int32
 	left := d.left[:0]
+	pdst := d.pdst[:0]
 	for i := range b.pkts {
-		left = append(left, b.pkts[i].d1-b.pkts[i].d0)
+		pk := &b.pkts[i]
+		left = append(left, pk.d1-pk.d0)
+		dst := int32(-1)
+		if pk.tree < 0 {
+			dst = b.dests[pk.d0]
+		}
+		pdst = append(pdst, dst)
 	}
-	d.left = left
+	d.left, d.pdst = left, pdst
 	inFlight := 0 // packets not yet finished (injected or waiting)
 	lastMove := now
 	clear(d.act)
 	clear(d.next)
 	F := d.F
-	full := uint32(1)<<d.nu - 1
 	// the hot state in locals (the compiler reloads fields after stores)
-	units, buf, links, ne, pn := d.units, d.buf, d.links, d.ne, d.pn
+	units, buf, lp, ne := d.units, d.buf, d.lp, d.ne
 	B, nu, rmask := uint16(d.B), d.nu, uint16(d.ringMask)
 	outs := d.outs
 	rlen := int(rmask) + 1
 
 	hopc, kc := d.hop, d.k
+	niQ, niHead, niSent, rr := d.niQ, d.niHead, d.niSent, d.rr
+	dn := d.dn
+	v1, V := d.V == 1, d.V
+	reroute, w1, w2 := d.reroute, d.w1, d.w2
+	xs, ys, torus := t.xs, t.ys, t.Torus
+	usedLinks := d.usedLinks
+	act, nxt := d.act, d.next
 	for next < len(order) || inFlight > 0 {
 		for next < len(order) && b.pkts[order[next]].inject <= now {
 			pi := order[next]
 			s := b.pkts[pi].src
-			d.niQ[s] = append(d.niQ[s], pi)
-			d.activate(s)
+			niQ[s] = append(niQ[s], pi)
+			nxt[s>>6] |= 1 << (s & 63)
 			inFlight++
 			next++
 		}
-		d.act, d.next = d.next, d.act
+		act, nxt = nxt, act
 		any := false
-		for _, w := range d.act {
+		for _, w := range act {
 			if w != 0 {
 				any = true
 				break
@@ -205,32 +221,30 @@ func (d *detailed) run(b *batch, c *counters) {
 		}
 		moved := false
 		rel := int32(now - t0)
-		for wi, word := range d.act {
-			d.act[wi] = 0
+		for wi, word := range act {
+			act[wi] = 0
 			for word != 0 {
 				n := int32(wi<<6 + bits.TrailingZeros64(word))
 				word &= word - 1
 				node := int(n)
 				work := false
 				// injection: one flit per cycle into the local unit
-				if q := d.niQ[node]; int(d.niHead[node]) < len(q) {
-					li := d.unit(node, Local, 0)
+				if q := niQ[node]; int(niHead[node]) < len(q) {
+					li := node * nu // the local unit of VC 0
 					if lu := &units[li]; lu.n < B {
-						pi := q[d.niHead[node]]
-						buf[int(li)*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(d.niSent[node])}
-						if lu.n == 0 {
-							ne[node] |= 1
-						}
+						pi := q[niHead[node]]
+						buf[li*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(niSent[node])}
+						ne[node] |= 1
 						lu.n++
-						d.niSent[node]++
+						niSent[node]++
 						maxQ = max(maxQ, int32(lu.n))
 						moved = true
-						if d.niSent[node] == F {
-							d.niSent[node] = 0
-							d.niHead[node]++
-							if int(d.niHead[node]) == len(q) {
-								d.niQ[node] = q[:0]
-								d.niHead[node] = 0
+						if niSent[node] == F {
+							niSent[node] = 0
+							niHead[node]++
+							if int(niHead[node]) == len(q) {
+								niQ[node] = q[:0]
+								niHead[node] = 0
 							}
 						}
 					}
@@ -238,20 +252,18 @@ func (d *detailed) run(b *batch, c *counters) {
 				}
 				var used Route
 				base := node * nu
-				start := int(d.rr[node])
+				start := int(rr[node])
 				// the non-empty units in round-robin order from start
+				// (units start… in the low half, then …start−1 in the high one)
 				m := uint32(ne[node])
-				rot := (m>>start | m<<(nu-start)) & full
+				lowm := uint32(1)<<(start&15) - 1
+				rot := m&^lowm | (m&lowm)<<16
 				if rot != 0 {
 					work = true
 				}
 				for rot != 0 {
-					j := bits.TrailingZeros32(rot)
+					k := bits.TrailingZeros32(rot) & 15
 					rot &= rot - 1
-					k := start + j
-					if k >= nu {
-						k -= nu
-					}
 					ui := int32(base + k)
 					u := &units[ui]
 					f := &buf[int(ui)*rlen+int(u.head)]
@@ -263,7 +275,7 @@ func (d *detailed) run(b *batch, c *counters) {
 						tail := f.seq == uint8(F-1)
 						u.head = (u.head + 1) & rmask
 						if u.n--; u.n == 0 {
-							ne[node] &^= 1 << k
+							ne[node] &^= 1 << (k & 15)
 						}
 						moved = true
 						if tail {
@@ -274,8 +286,8 @@ func (d *detailed) run(b *batch, c *counters) {
 					if u.route == 0 {
 						// a head: route it and allocate its outputs
 						inPort, inVC := k, 0
-						if d.V > 1 {
-							inPort, inVC = k/d.V, k%d.V
+						if !v1 {
+							inPort, inVC = k/V, k%V
 						}
 						// the route of a blocked head is kept for its next try
 						r, ctl := u.want, u.wantCtl
@@ -285,23 +297,61 @@ func (d *detailed) run(b *batch, c *counters) {
 							case ctl != 0:
 								r = 1 << (ctl & 7)
 								ctl >>= 3
-							case b.pkts[f.pkt].tree < 0:
-								r = 1 << t.xyPort(node, int(b.dests[b.pkts[f.pkt].d0]))
+							case pdst[f.pkt] >= 0:
+								dst := pdst[f.pkt]
+								if torus {
+									r = 1 << t.xyPort(node, int(dst))
+									break
+								}
+								// dimension order on a mesh (xyPort, inlined)
+								if x, dx := xs[node], xs[dst]; dx > x {
+									r = 1 << East
+								} else if dx < x {
+									r = 1 << West
+								} else if y, dy := ys[node], ys[dst]; dy > y {
+									r = 1 << North
+								} else if dy < y {
+									r = 1 << South
+								} else {
+									r = 1 << Local
+								}
 							default:
 								r = rt.trees[b.pkts[f.pkt].tree].routeAt(n)
 							}
 							u.want, u.wantCtl = r, ctl
 						}
-						if !d.allocate(ui, node, inPort, inVC, r) {
+						var ok bool
+						if v1 {
+							// one virtual channel: the downstream units are fixed
+							ok = true
+							for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+								if di := dn[node*numPorts+bits.TrailingZeros8(uint8(pm))]; di < 0 || units[di].alloc {
+									ok = false
+									break
+								}
+							}
+							if ok {
+								for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+									p := bits.TrailingZeros8(uint8(pm))
+									di := dn[node*numPorts+p]
+									units[di].alloc = true
+									outs[int(ui)*numPorts+p] = di
+								}
+								u.route, u.pending = r, r
+							}
+						} else {
+							ok = d.allocate(ui, node, inPort, inVC, r)
+						}
+						if !ok {
 							u.wait++
-							if d.reroute && u.wait >= d.w1 {
-								if u.wait >= d.w1+d.w2 {
+							if reroute && u.wait >= w1 {
+								if u.wait >= w1+w2 {
 									u.discard = true
 									u.wait = 0
 									u.want = 0
 									continue
 								}
-								if u.wait == d.w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && !r.Has(Local) {
+								if u.wait == w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && !r.Has(Local) {
 									p := portOf(r)
 									q := leftOf[p]
 									if a := t.Neighbor(node, q); a >= 0 && t.Neighbor(a, p) >= 0 && d.allocate(ui, node, inPort, inVC, 1<<q) {
@@ -322,84 +372,86 @@ func (d *detailed) run(b *batch, c *counters) {
 						}
 					}
 					// send the front flit to every output that can take it
-					for pm := u.pending &^ used; pm != 0; pm &= pm - 1 {
-						p := bits.TrailingZeros8(uint8(pm))
-						if p == Local {
-							used |= 1 << Local
-							u.pending &^= 1 << Local
-							if f.seq == uint8(F-1) {
-								pk := &b.pkts[f.pkt]
-								di := pk.d0
-								if pk.d1-pk.d0 > 1 {
-									if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], n); ok {
-										di += int32(x)
-									}
-								}
-								b.arrive[di] = now + 1
-								if left[f.pkt]--; left[f.pkt] == 0 {
-									inFlight--
+					pm := u.pending &^ used
+					if pm&(1<<Local) != 0 {
+						used |= 1 << Local
+						u.pending &^= 1 << Local
+						if f.seq == uint8(F-1) {
+							pk := &b.pkts[f.pkt]
+							di := pk.d0
+							if pk.d1-pk.d0 > 1 {
+								if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], n); ok {
+									di += int32(x)
 								}
 							}
-							continue
+							b.arrive[di] = now + 1
+							if left[f.pkt]--; left[f.pkt] == 0 {
+								inFlight--
+							}
 						}
-						li := int32(node*4 + p - 1)
-						lk := &links[li]
+					}
+					for pm &^= 1 << Local; pm != 0; pm &= pm - 1 {
+						p := bits.TrailingZeros8(uint8(pm))
+						li := int32(node*numPorts + p)
+						lk := &lp[li]
 						if lk.busy > rel {
 							continue
 						}
-						di := outs[int(ui)*numPorts+p]
+						di := lk.du
+						if !v1 {
+							di = outs[int(ui)*numPorts+p]
+						}
 						du := &units[di]
 						if du.n >= B {
 							continue
 						}
-						port := pn[node*numPorts+p]
-						cl := port.class
+						cl := lk.class
 						nf := dflit{ready: uint16(rel + hopc[cl]), pkt: f.pkt, seq: f.seq}
 						if f.seq == 0 {
 							nf.ctl = u.ctl
 						}
-						nb := int(port.nbr)
+						nb := int(lk.nbr)
 						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
-						if du.n == 0 {
-							ne[nb] |= 1 << (int(di) - nb*nu)
-						}
+						ne[nb] |= 1 << ((int(di) - nb*nu) & 15)
 						du.n++
 						maxQ = max(maxQ, int32(du.n))
 						if lk.flits == 0 {
-							d.usedLinks = append(d.usedLinks, li)
+							usedLinks = append(usedLinks, li)
 						}
 						lk.busy = rel + kc[cl]
 						lk.flits++
-						hops[cl]++
 						used |= 1 << p
 						u.pending &^= 1 << p
-						d.activate(int32(nb))
+						nxt[nb>>6] |= 1 << (nb & 63)
 					}
 					if u.pending == 0 {
 						moved = true
-						tail := f.seq == uint8(F-1)
+						// (branch-free where the outcome is data-dependent)
+						var tm Route // all ports if the flit is the tail
+						if f.seq == uint8(F-1) {
+							tm = 0xff
+						}
 						u.head = (u.head + 1) & rmask
-						if u.n--; u.n == 0 {
-							ne[node] &^= 1 << k
+						u.n--
+						var e uint16
+						if u.n == 0 {
+							e = 1
 						}
-						if tail {
-							for p := East; p <= South; p++ {
-								if u.route.Has(p) {
-									units[outs[int(ui)*numPorts+p]].alloc = false
-								}
-							}
-							u.route = 0
-						} else {
-							u.pending = u.route
+						ne[node] &^= e << (k & 15)
+						// the tail frees the downstream units
+						for pm := u.route &^ 1 & tm; pm != 0; pm &= pm - 1 {
+							units[outs[int(ui)*numPorts+bits.TrailingZeros8(uint8(pm))]].alloc = false
 						}
+						u.route &^= tm
+						u.pending = u.route
 					}
 				}
 				if start++; start == nu {
 					start = 0
 				}
-				d.rr[node] = int32(start)
+				rr[node] = int32(start)
 				if work {
-					d.activate(n)
+					nxt[wi] |= 1 << (n & 63)
 				}
 			}
 		}
@@ -408,22 +460,24 @@ func (d *detailed) run(b *batch, c *counters) {
 		} else if now-lastMove > deadlockCycles {
 			// every packet still in the network is lost: its
 			// destinations stay unreached (dropped, and counted)
+			d.act, d.next = act, nxt
 			d.breakDeadlock(b, c)
 			inFlight = 0
 			lastMove = now
 		}
 		now++
 	}
+	d.act, d.next = act, nxt
+	d.usedLinks = usedLinks
 	clear(d.act)
 	clear(d.next)
-	for k := range hops {
-		c.flitHops[k] += hops[k]
-	}
 	c.maxQueue = max(c.maxQueue, int(maxQ))
 	// every run starts its own clock
-	for _, li := range d.usedLinks {
-		c.linkFlits[li] += uint64(d.links[li].flits)
-		d.links[li] = dlink{}
+	for _, s := range d.usedLinks {
+		lk := &d.lp[s]
+		c.flitHops[lk.class] += uint64(lk.flits)
+		c.linkFlits[int(s)/numPorts*4+int(s)%numPorts-1] += uint64(lk.flits)
+		lk.busy, lk.flits = 0, 0
 	}
 	d.usedLinks = d.usedLinks[:0]
 }
