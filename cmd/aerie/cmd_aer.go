@@ -193,6 +193,27 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
+// sendSocket resolves a --to destination (refusing port 0) and opens the
+// UDP socket that aerie send writes from: one place for every sender.
+func sendSocket(to string) (*net.UDPConn, *net.UDPAddr, error) {
+	dst, err := net.ResolveUDPAddr("udp", to)
+	if err != nil {
+		return nil, nil, usagef("send: --to: %v", err)
+	}
+	if dst.Port == 0 {
+		return nil, nil, usagef("send: --to %s: port 0 is not a destination", to)
+	}
+	network := "udp4"
+	if dst.IP.To4() == nil && dst.IP != nil {
+		network = "udp6"
+	}
+	conn, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, dst, nil
+}
+
 // sockBuf maps a --sndbuf/--rcvbuf value onto the aer configs, where 0
 // means the default and a negative value the system's: the flag's 0 is
 // the system's.
@@ -545,18 +566,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	dst, err := net.ResolveUDPAddr("udp", *to)
-	if err != nil {
-		return usagef("send: --to: %v", err)
-	}
-	if dst.Port == 0 {
-		return usagef("send: --to %s: port 0 is not a destination", *to)
-	}
-	network := "udp4"
-	if dst.IP.To4() == nil && dst.IP != nil {
-		network = "udp6"
-	}
-	conn, err := net.ListenUDP(network, nil)
+	conn, dst, err := sendSocket(*to)
 	if err != nil {
 		return err
 	}

@@ -7,25 +7,10 @@ import (
 	"testing"
 )
 
-const tinyStochasticTOML = `[task]
-dataset = "randman"
-classes = 3
-units = 10
-samples_per_class = 40
-steps = 30
-seed = 2
-
-[network]
-hidden = [16]
-
-[neuron]
-stochastic = true
-
-[train]
-epochs = 3
-batch = 16
-seed = 1
-`
+// tinyStochasticTOML is tinyTrainTOML with stochastic neurons and one more
+// epoch.
+var tinyStochasticTOML = strings.Replace(strings.Replace(tinyTrainTOML, "[train]\nepochs = 2", "[train]\nepochs = 3", 1),
+	"[train]", "[neuron]\nstochastic = true\n\n[train]", 1)
 
 // TestDeployAndEvalOnChip: train, deploy, evaluate on the chip — float
 // accuracy, chip accuracy, parity and energy side by side — for both kinds

@@ -462,6 +462,18 @@ func hostileCases() []hostileCase {
 			args: func(e *hostileEnv) []string {
 				return []string{"send", e.csv("in.csv", events), "--to", "127.0.0.1:9", "--sndbuf", "-1"}
 			}},
+		{name: "send --poisson --batch 100000000", code: 2, want: "send: --batch 100000000: want 1…1024 datagrams", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"send", "--poisson", "100", "--channels", "4", "--duration", "10ms", "--to", "127.0.0.1:9", "--batch", "100000000"}
+			}},
+		{name: "send --poisson --sndbuf -1", code: 2, want: "send: --sndbuf -1: want 0…1073741824 bytes", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"send", "--poisson", "100", "--channels", "4", "--duration", "10ms", "--to", "127.0.0.1:9", "--sndbuf", "-1"}
+			}},
+		{name: "send --poisson to port 0", code: 2, want: "port 0 is not a destination", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"send", "--poisson", "100", "--channels", "4", "--duration", "10ms", "--to", "127.0.0.1:0"}
+			}},
 		{name: "send --rate NaN", code: 2, want: "send: --rate NaN: want 0 (unpaced) or 1…1e+09 events per second", check: noStdout,
 			args: func(e *hostileEnv) []string {
 				return []string{"send", e.csv("in.csv", events), "--to", "127.0.0.1:9", "--rate", "NaN"}

@@ -12,7 +12,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"time"
 
@@ -132,8 +131,8 @@ func runSendGen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	to := fs.String("to", "", "destination HOST:PORT (required)")
 	format := fs.String("format", "native", "datagram format: native, eieio, jaer or spif")
 	eieioType := fs.String("eieio", "k32", "EIEIO packets: k32 (untimed keys) or lpg (tick prefix)")
-	batch := fs.Int("batch", aer.DefaultBatch, "datagrams per system call")
-	sndbuf := fs.Int("sndbuf", aer.DefaultWriteBuf, "socket send buffer to ask for, bytes")
+	batch := fs.Int("batch", aer.DefaultBatch, fmt.Sprintf("datagrams per system call, 1…%d", aer.MaxBatch))
+	sndbuf := fs.Int("sndbuf", aer.DefaultWriteBuf, fmt.Sprintf("socket send buffer to ask for, bytes, 0…%d (0: the system's default)", maxSockBuf))
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -146,7 +145,7 @@ func runSendGen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("send: --to HOST:PORT is required")
 	}
 	if !(*rate > 0) || math.IsInf(*rate, 0) || *channels <= 0 || *channels > 1<<16 || *duration <= 0 || *genTick <= 0 ||
-		*port > 1<<15-1 || *batch <= 0 || *startTick < 0 {
+		*port > 1<<15-1 || *startTick < 0 {
 		return usagef("send --poisson: want RATE_HZ > 0, --channels 1…65536, --duration and --gen-tick > 0, --port < 32768, --start-tick ≥ 0")
 	}
 	ticks := int64(*duration / *genTick)
@@ -158,20 +157,19 @@ func runSendGen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	dst, err := net.ResolveUDPAddr("udp", *to)
+	if *batch < 1 || *batch > aer.MaxBatch {
+		return usagef("send: --batch %d: want 1…%d datagrams", *batch, aer.MaxBatch)
+	}
+	writeBuf, err := sockBuf("send: --sndbuf", *sndbuf)
 	if err != nil {
-		return usagef("send: --to: %v", err)
+		return err
 	}
-	network := "udp4"
-	if dst.IP.To4() == nil && dst.IP != nil {
-		network = "udp6"
-	}
-	conn, err := net.ListenUDP(network, nil)
+	conn, dst, err := sendSocket(*to)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	cfg := aer.SenderConfig{Format: wf, Batch: *batch, WriteBuffer: *sndbuf, EIEIO: aer.EIEIOHeader{Type: aer.EIEIOKey32}}
+	cfg := aer.SenderConfig{Format: wf, Batch: *batch, WriteBuffer: writeBuf, EIEIO: aer.EIEIOHeader{Type: aer.EIEIOKey32}}
 	switch *eieioType {
 	case "k32":
 	case "lpg":
