@@ -395,7 +395,7 @@ func (c *Config) Validate() error {
 	for _, e := range c.Cost.costErrors() {
 		errs = append(errs, e)
 	}
-	errs = append(errs, c.NoC.Validate(c.Chips)...)
+	errs = append(errs, c.NoC.ValidateSystem(router.System{Chips: c.Chips, W: c.Mesh.Width, H: c.Mesh.Height})...)
 	return errors.Join(errs...)
 }
 

@@ -34,7 +34,7 @@ var (
 		"noc.model", "noc.topology", "noc.routing", "noc.chips_x", "noc.chips_y", "noc.packet_bits",
 		"noc.flit_bits", "noc.hop_cycles_x", "noc.hop_cycles_y", "noc.buffer_flits", "noc.virtual_channels",
 		"noc.table_entries", "noc.chip_link.width_bits", "noc.chip_link.hop_cycles", "noc.late",
-		"noc.blocked", "noc.wait1_cycles", "noc.wait2_cycles",
+		"noc.blocked", "noc.wait1_cycles", "noc.wait2_cycles", "noc.cores_per_router",
 	}
 )
 

@@ -16,7 +16,11 @@ import (
 // delivers its outboxes as they are.
 
 // buildNetwork builds the description's network (or takes opt), and the
-// per-core key tables for networks that route by source key.
+// per-core key tables for networks that route by source key. The chip
+// speaks cores only: router.System is the chip's mesh of cores, and the
+// router maps core c to its router and local port (noc.cores_per_router
+// cores share a router, a block of the mesh: router.Config.Block), so
+// messages, keys and fates stay per core however the routers are shared.
 func (s *System) buildNetwork(opt router.Network) error {
 	n := opt
 	if n == nil {

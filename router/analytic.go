@@ -31,7 +31,8 @@ type analytic struct {
 	pcLen   []uint8
 	pcLinks []int32
 	span    int64
-	nodes   int32
+	cores   int32
+	cr      []int32 // per core: its router
 	reroute bool
 	w1, w2  int64
 }
@@ -39,7 +40,7 @@ type analytic struct {
 func newAnalytic(cfg *Config, topo *Topology, n *net) *analytic {
 	a := &analytic{cfg: cfg, topo: topo, net: n, F: int64(cfg.Flits()), reroute: cfg.Blocked == "reroute",
 		w1: int64(cfg.Wait1Cycles), w2: int64(cfg.Wait2Cycles)}
-	slots := topo.Links() + 2*topo.Nodes()
+	slots := topo.Links() + 2*topo.Cores()
 	a.load = make([]int64, slots)
 	a.loadIn = make([]int64, slots*numPorts)
 	a.place = make([]int64, slots)
@@ -47,7 +48,8 @@ func newAnalytic(cfg *Config, topo *Topology, n *net) *analytic {
 		a.hop[k] = int64(hopCycles(cfg, k))
 		a.k[k] = int64(cyclesPerFlit(cfg, k))
 	}
-	a.nodes = int32(topo.Nodes())
+	a.cores = int32(topo.Cores())
+	a.cr = topo.coreRouter
 	a.lclass = make([]LinkClass, topo.Links())
 	for l := range a.lclass {
 		a.lclass[l] = topo.class[(l/4)*numPorts+l%4+1]
@@ -62,9 +64,10 @@ func newAnalytic(cfg *Config, topo *Topology, n *net) *analytic {
 	return a
 }
 
-// slots: links 0 … Links()−1, then injection ports, then ejection ports
-func (a *analytic) inj(n int32) int32 { return int32(a.topo.Links()) + n }
-func (a *analytic) ej(n int32) int32  { return int32(a.topo.Links()+a.topo.Nodes()) + n }
+// slots: links 0 … Links()−1, then the cores' injection ports, then
+// their ejection ports (one of each per core, however many share a router)
+func (a *analytic) inj(c int32) int32 { return int32(a.topo.Links()) + c }
+func (a *analytic) ej(c int32) int32  { return int32(a.topo.Links()) + a.cores + c }
 
 func (a *analytic) bump(slot int32, in int, flits int64) {
 	if a.load[slot] == 0 {
@@ -120,7 +123,7 @@ func (a *analytic) run(b *batch, c *counters) {
 		a.bump(a.inj(p.src), Local, F)
 		if p.tree < 0 {
 			in := Local
-			for _, l := range a.pathOf(p.src, b.dests[p.d0]) {
+			for _, l := range a.pathOf(a.cr[p.src], a.cr[b.dests[p.d0]]) {
 				a.bump(l, in, F*a.k[a.classOf(l)])
 				in = opposite[l%4+1]
 			}
@@ -148,7 +151,7 @@ func (a *analytic) run(b *batch, c *counters) {
 			lat, kmax, w := int64(0), int64(1), base
 			dropped := false
 			in := Local
-			for _, l := range a.pathOf(p.src, dst) {
+			for _, l := range a.pathOf(a.cr[p.src], a.cr[dst]) {
 				cl := a.classOf(l)
 				lat += a.hop[cl]
 				kmax = max(kmax, a.k[cl])
@@ -275,7 +278,7 @@ func (a *analytic) runBurstXY(b *batch, c *counters) {
 }
 
 // burstOne is the arrival of the next packet (in emission order) of a
-// burst from src to dst.
+// burst from core src to core dst.
 func (a *analytic) burstOne(src, dst int32) int64 {
 	F := a.F
 	place := a.place
@@ -288,7 +291,7 @@ func (a *analytic) burstOne(src, dst int32) int64 {
 	place[s] = x + 1
 	w := x * F
 	lat, kmax := int64(0), int64(1)
-	for _, l := range a.pathOf(src, dst) {
+	for _, l := range a.pathOf(a.cr[src], a.cr[dst]) {
 		cl := a.lclass[l]
 		k := a.k[cl]
 		lat += a.hop[cl]
@@ -300,7 +303,7 @@ func (a *analytic) burstOne(src, dst int32) int64 {
 		place[l] = x + 1
 		w = max(w, x*F*k)
 	}
-	s = nl + a.nodes + dst
+	s = nl + a.cores + dst
 	x = place[s]
 	if x == 0 {
 		a.touched = append(a.touched, s)

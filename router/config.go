@@ -37,6 +37,15 @@ type Config struct {
 	ChipsX int `toml:"chips_x"`
 	ChipsY int `toml:"chips_y"`
 
+	// CoresPerRouter is the concentration: how many cores share one router
+	// (Loihi: 4 cores per tile, Davies et al. 2018). 0 means 1. The cores
+	// of a router are a BX × BY block of the chip's mesh of cores
+	// (Block: the squarest block, no taller than wide: 2 → 2×1, 4 → 2×2,
+	// 6 → 3×2, 8 → 4×2), which must tile the mesh; each core has its own
+	// injection and ejection port, and a packet between two cores of one
+	// router takes no link.
+	CoresPerRouter int `toml:"cores_per_router"`
+
 	// PacketBits is the size of one spike packet (header and address or
 	// key); FlitBits the width of an on-chip link, so a packet is
 	// ⌈PacketBits / FlitBits⌉ flits.
@@ -141,6 +150,7 @@ func (c *Config) Validate(chips int) []error {
 	case c.ChipsX*c.ChipsY != chips:
 		errs = append(errs, fmt.Errorf("noc: the chip grid chips_x × chips_y = %d × %d = %d does not fit chips = %d", c.ChipsX, c.ChipsY, c.ChipsX*c.ChipsY, chips))
 	}
+	intIn("cores_per_router", c.CoresPerRouter, 0, MaxCoresPerRouter)
 	if c.IsIdeal() {
 		return errs
 	}
@@ -166,6 +176,40 @@ func (c *Config) Validate(chips int) []error {
 	if c.Blocked == "reroute" {
 		intIn("wait1_cycles", c.Wait1Cycles, 1, 1<<24)
 		intIn("wait2_cycles", c.Wait2Cycles, 1, 1<<24)
+	}
+	return errs
+}
+
+// MaxCoresPerRouter bounds noc.cores_per_router (a router's ports and
+// virtual channels fit a 32-bit mask of input units).
+const MaxCoresPerRouter = 12
+
+// Cores is the concentration (cores per router, ≥ 1).
+func (c *Config) Cores() int { return max(1, c.CoresPerRouter) }
+
+// Block is the block of the core mesh whose cores share a router: bx × by
+// = CoresPerRouter, bx the smallest divisor with bx² ≥ CoresPerRouter.
+func (c *Config) Block() (bx, by int) {
+	k := c.Cores()
+	bx = k
+	for d := 1; d <= k; d++ {
+		if k%d == 0 && d*d >= k {
+			bx = d
+			break
+		}
+	}
+	return bx, k / bx
+}
+
+// ValidateSystem is Validate for a system of sys.Chips chips of
+// sys.W × sys.H cores, which the concentration's block must tile.
+func (c *Config) ValidateSystem(sys System) []error {
+	errs := c.Validate(sys.Chips)
+	if k := c.CoresPerRouter; k > 1 && k <= MaxCoresPerRouter {
+		if bx, by := c.Block(); sys.W%bx != 0 || sys.H%by != 0 {
+			errs = append(errs, &FieldError{"cores_per_router", k,
+				fmt.Sprintf("a block of %d × %d cores per router that tiles the %d × %d mesh of cores (mesh.width a multiple of %d, mesh.height of %d)", bx, by, sys.W, sys.H, bx, by)})
+		}
 	}
 	return errs
 }

@@ -26,7 +26,9 @@ type detailed struct {
 	F    int32
 	B    int32
 	V    int
-	nu   int // units per router
+	np   int // ports per router: Local, E, W, N, S, then the other cores' local ports
+	nu   int // units per router (np·V)
+	K    int // cores per router
 
 	units []dunit
 	outs  []int32 // per unit and output port: the downstream unit (unit·numPorts + port)
@@ -35,24 +37,32 @@ type detailed struct {
 	hop   [numClasses]int32
 	k     [numClasses]int32
 
-	niQ    [][]int32 // per router: packets waiting for injection
+	niQ    [][]int32 // per core: packets waiting for injection
 	niHead []int32
 	niSent []int32 // flits of the front packet already injected
-	rr     []int32
+	rr     []int32 // per router: the unit the round-robin starts at
 
 	// routers with work this cycle and the next, as bitmaps (ascending
 	// order is the processing order: deterministic, and no sort)
 	act, next []uint64
-	ne        []uint16 // per router: the input units that hold flits
+	ne        []uint32 // per router: the input units that hold flits
 	usedLinks []int32  // output ports (node·numPorts + p) this run used (their state is reset at its end)
 	dn        []int32  // per router and output port: the neighbour's input unit of VC 0 (−1: none)
 	left      []int32  // per packet: destinations its tail has not reached
-	pdst      []int32  // per packet: its destination router (dimension order), or −1 (a tree)
+	pdst      []int32  // per packet: its destination core (dimension order), or −1 (a tree)
 	order     []int32  // packets by injection time
 	ringMask  int32    // rings are a power of two ≥ B long
 
 	reroute bool
 	w1, w2  int32
+
+	general bool // run the general kernel even where the fast one applies (tests)
+
+	// the fast kernel's state (detailed_fast.go), made on its first run
+	funits  []funit
+	fring   []uint64 // unit i's ring is fring[i<<frshift : (i+1)<<frshift], longer than B
+	frshift uint
+	fmask   uint16
 }
 
 type dunit struct {
@@ -92,16 +102,15 @@ func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
 	if d.V < 1 {
 		d.V = 1
 	}
-	d.nu = numPorts * d.V
+	d.K = topo.K
+	d.np = numPorts - 1 + d.K
+	d.nu = d.np * d.V
 	nodes := topo.Nodes()
-	d.units = make([]dunit, nodes*d.nu)
-	d.outs = make([]int32, len(d.units)*numPorts)
 	ring := int32(1)
 	for ring < d.B {
 		ring <<= 1
 	}
 	d.ringMask = ring - 1
-	d.buf = make([]dflit, len(d.units)*int(ring))
 	d.lp = make([]dlp, topo.Nodes()*numPorts)
 	d.dn = make([]int32, topo.Nodes()*numPorts)
 	for i := range d.dn {
@@ -115,17 +124,17 @@ func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
 		d.hop[k] = int32(hopCycles(cfg, k))
 		d.k[k] = int32(cyclesPerFlit(cfg, k))
 	}
-	d.niQ = make([][]int32, nodes)
-	d.niHead = make([]int32, nodes)
-	d.niSent = make([]int32, nodes)
+	d.niQ = make([][]int32, topo.Cores())
+	d.niHead = make([]int32, topo.Cores())
+	d.niSent = make([]int32, topo.Cores())
 	d.rr = make([]int32, nodes)
 	d.act = make([]uint64, (nodes+63)/64)
 	d.next = make([]uint64, (nodes+63)/64)
-	d.ne = make([]uint16, nodes)
+	d.ne = make([]uint32, nodes)
 	return d
 }
 
-func (d *detailed) unit(node, port, vc int) int32 { return int32((node*numPorts+port)*d.V + vc) }
+func (d *detailed) unit(node, port, vc int) int32 { return int32((node*d.np+port)*d.V + vc) }
 
 func (d *detailed) activate(n int32) { d.next[n>>6] |= 1 << (n & 63) }
 
@@ -146,6 +155,16 @@ func dimOf(p int) int {
 }
 
 func (d *detailed) run(b *batch, c *counters) {
+	if d.fastOK() {
+		d.runFast(b, c)
+		return
+	}
+	if d.units == nil {
+		// the general kernel's state, made on its first run
+		d.units = make([]dunit, d.topo.Nodes()*d.nu)
+		d.outs = make([]int32, len(d.units)*numPorts)
+		d.buf = make([]dflit, len(d.units)*int(d.ringMask+1))
+	}
 	t := d.topo
 	rt := d.net.rt
 	// packets by injection time (stable: emission order among equals)
@@ -194,12 +213,14 @@ func (d *detailed) run(b *batch, c *counters) {
 	xs, ys, torus := t.xs, t.ys, t.Torus
 	usedLinks := d.usedLinks
 	act, nxt := d.act, d.next
+	K, cr, cLoc, rCore := d.K, t.coreRouter, t.coreLocal, t.routerCore
 	for next < len(order) || inFlight > 0 {
 		for next < len(order) && b.pkts[order[next]].inject <= now {
 			pi := order[next]
 			s := b.pkts[pi].src
 			niQ[s] = append(niQ[s], pi)
-			nxt[s>>6] |= 1 << (s & 63)
+			r := cr[s]
+			nxt[r>>6] |= 1 << (r & 63)
 			inFlight++
 			next++
 		}
@@ -228,23 +249,29 @@ func (d *detailed) run(b *batch, c *counters) {
 				word &= word - 1
 				node := int(n)
 				work := false
-				// injection: one flit per cycle into the local unit
-				if q := niQ[node]; int(niHead[node]) < len(q) {
-					li := node * nu // the local unit of VC 0
+				// injection: one flit per cycle and core into its local unit
+				for l := 0; l < K; l++ {
+					core := rCore[node*K+l]
+					q := niQ[core]
+					if int(niHead[core]) >= len(q) {
+						continue
+					}
+					lk := localPort(l) * V
+					li := node*nu + lk // the core's local unit of VC 0
 					if lu := &units[li]; lu.n < B {
-						pi := q[niHead[node]]
-						buf[li*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(niSent[node])}
-						ne[node] |= 1
+						pi := q[niHead[core]]
+						buf[li*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(niSent[core])}
+						ne[node] |= 1 << lk
 						lu.n++
-						niSent[node]++
+						niSent[core]++
 						maxQ = max(maxQ, int32(lu.n))
 						moved = true
-						if niSent[node] == F {
-							niSent[node] = 0
-							niHead[node]++
-							if int(niHead[node]) == len(q) {
-								niQ[node] = q[:0]
-								niHead[node] = 0
+						if niSent[core] == F {
+							niSent[core] = 0
+							niHead[core]++
+							if int(niHead[core]) == len(q) {
+								niQ[core] = q[:0]
+								niHead[core] = 0
 							}
 						}
 					}
@@ -255,14 +282,14 @@ func (d *detailed) run(b *batch, c *counters) {
 				start := int(rr[node])
 				// the non-empty units in round-robin order from start
 				// (units start… in the low half, then …start−1 in the high one)
-				m := uint32(ne[node])
-				lowm := uint32(1)<<(start&15) - 1
-				rot := m&^lowm | (m&lowm)<<16
+				m := uint64(ne[node])
+				lowm := uint64(1)<<(start&31) - 1
+				rot := m&^lowm | (m&lowm)<<32
 				if rot != 0 {
 					work = true
 				}
 				for rot != 0 {
-					k := bits.TrailingZeros32(rot) & 15
+					k := bits.TrailingZeros64(rot) & 31
 					rot &= rot - 1
 					ui := int32(base + k)
 					u := &units[ui]
@@ -275,7 +302,7 @@ func (d *detailed) run(b *batch, c *counters) {
 						tail := f.seq == uint8(F-1)
 						u.head = (u.head + 1) & rmask
 						if u.n--; u.n == 0 {
-							ne[node] &^= 1 << (k & 15)
+							ne[node] &^= 1 << k
 						}
 						moved = true
 						if tail {
@@ -298,7 +325,11 @@ func (d *detailed) run(b *batch, c *counters) {
 								r = 1 << (ctl & 7)
 								ctl >>= 3
 							case pdst[f.pkt] >= 0:
-								dst := pdst[f.pkt]
+								dst := cr[pdst[f.pkt]]
+								if dst == n {
+									r = 1 << localPort(int(cLoc[pdst[f.pkt]]))
+									break
+								}
 								if torus {
 									r = 1 << t.xyPort(node, int(dst))
 									break
@@ -324,14 +355,14 @@ func (d *detailed) run(b *batch, c *counters) {
 						if v1 {
 							// one virtual channel: the downstream units are fixed
 							ok = true
-							for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+							for pm := r &^ localRoutes; pm != 0; pm &= pm - 1 {
 								if di := dn[node*numPorts+bits.TrailingZeros8(uint8(pm))]; di < 0 || units[di].alloc {
 									ok = false
 									break
 								}
 							}
 							if ok {
-								for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+								for pm := r &^ localRoutes; pm != 0; pm &= pm - 1 {
 									p := bits.TrailingZeros8(uint8(pm))
 									di := dn[node*numPorts+p]
 									units[di].alloc = true
@@ -351,7 +382,7 @@ func (d *detailed) run(b *batch, c *counters) {
 									u.want = 0
 									continue
 								}
-								if u.wait == w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && !r.Has(Local) {
+								if u.wait == w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && r&localRoutes == 0 {
 									p := portOf(r)
 									q := leftOf[p]
 									if a := t.Neighbor(node, q); a >= 0 && t.Neighbor(a, p) >= 0 && d.allocate(ui, node, inPort, inVC, 1<<q) {
@@ -373,14 +404,16 @@ func (d *detailed) run(b *batch, c *counters) {
 					}
 					// send the front flit to every output that can take it
 					pm := u.pending &^ used
-					if pm&(1<<Local) != 0 {
-						used |= 1 << Local
-						u.pending &^= 1 << Local
+					for lm := pm & localRoutes; lm != 0; lm &= lm - 1 {
+						// ejection into a core of this router
+						p := bits.TrailingZeros32(uint32(lm))
+						used |= 1 << p
+						u.pending &^= 1 << p
 						if f.seq == uint8(F-1) {
 							pk := &b.pkts[f.pkt]
 							di := pk.d0
 							if pk.d1-pk.d0 > 1 {
-								if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], n); ok {
+								if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], rCore[node*K+localOf(p)]); ok {
 									di += int32(x)
 								}
 							}
@@ -390,7 +423,7 @@ func (d *detailed) run(b *batch, c *counters) {
 							}
 						}
 					}
-					for pm &^= 1 << Local; pm != 0; pm &= pm - 1 {
+					for pm &^= localRoutes; pm != 0; pm &= pm - 1 {
 						p := bits.TrailingZeros8(uint8(pm))
 						li := int32(node*numPorts + p)
 						lk := &lp[li]
@@ -412,7 +445,7 @@ func (d *detailed) run(b *batch, c *counters) {
 						}
 						nb := int(lk.nbr)
 						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
-						ne[nb] |= 1 << ((int(di) - nb*nu) & 15)
+						ne[nb] |= 1 << ((int(di) - nb*nu) & 31)
 						du.n++
 						maxQ = max(maxQ, int32(du.n))
 						if lk.flits == 0 {
@@ -429,17 +462,17 @@ func (d *detailed) run(b *batch, c *counters) {
 						// (branch-free where the outcome is data-dependent)
 						var tm Route // all ports if the flit is the tail
 						if f.seq == uint8(F-1) {
-							tm = 0xff
+							tm = ^Route(0)
 						}
 						u.head = (u.head + 1) & rmask
 						u.n--
-						var e uint16
+						var e uint32
 						if u.n == 0 {
 							e = 1
 						}
-						ne[node] &^= e << (k & 15)
+						ne[node] &^= e << k
 						// the tail frees the downstream units
-						for pm := u.route &^ 1 & tm; pm != 0; pm &= pm - 1 {
+						for pm := u.route &^ localRoutes & tm; pm != 0; pm &= pm - 1 {
 							units[outs[int(ui)*numPorts+bits.TrailingZeros8(uint8(pm))]].alloc = false
 						}
 						u.route &^= tm

@@ -27,6 +27,7 @@
 //	routing = "xy"          # xy (destination-addressed) | table (key/mask multicast)
 //	chips_x = 2             # chip grid of a system (chips = chips_x × chips_y)
 //	chips_y = 2
+//	cores_per_router = 4    # concentration: a 2×2 block of cores shares a router (default 1)
 //	packet_bits = 32        # one spike packet
 //	flit_bits = 32          # on-chip link width
 //	hop_cycles_x = 4        # router + link, east–west and north–south
@@ -42,10 +43,24 @@
 //
 // # Topology and addresses
 //
-// One router per core. A chip is a W × H grid (the description's mesh);
-// chips sit in a GX × GY grid, so a system is one NX × NY grid of routers,
-// and core n of the system (chip·W·H + y·W + x) is the router at global
-// (cx·W + x, cy·H + y). A link between routers of two chips is a
+// One router per core by default. A chip is a W × H grid (the
+// description's mesh); chips sit in a GX × GY grid, so a system is one
+// NX × NY grid of routers, and core n of the system (chip·W·H + y·W + x) is
+// the router at global (cx·W + x, cy·H + y).
+//
+// With cores_per_router = K (concentration, as Loihi's 8×4 tiles of four
+// cores share a router: Davies et al. 2018), the K cores of a bx × by
+// block of a chip's mesh of cores share one router (Config.Block: the
+// squarest block no taller than wide, 2 → 2×1, 4 → 2×2, 6 → 3×2,
+// 8 → 4×2; it must tile the mesh, or the description is refused naming
+// noc.cores_per_router, the block and the mesh). The chip of W × H cores
+// then has W/bx × H/by routers: core (x, y) is local port
+// (y mod by)·bx + x mod bx of the router at (x/bx, y/by). Each core has
+// its own injection unit and ejection port; a packet between two cores of
+// one router takes no link (zero hops: its latency is the serialisation
+// alone). Messages, keys and statistics stay per core (the analytic model
+// queues at each core's injection and ejection port); table routes name
+// the router's cores core, core1, …, core(K−1). A link between routers of two chips is a
 // chip-to-chip link: slower (chip_link.hop_cycles), narrower
 // (chip_link.width_bits) and costlier (cost.energy_pj.chip_hop) than an
 // on-chip one. A torus wraps the whole grid.
@@ -53,7 +68,10 @@
 // # The router
 //
 // Five ports: the local core (injection and ejection) and the links E, W,
-// N, S. The pipeline a flit goes through, as the detailed model runs it:
+// N, S; with K cores per router, K local ports (port 0 and ports 5 …
+// 3 + K), each with its own input unit and ejection port, one flit per
+// cycle each. The pipeline a flit goes through, as the detailed model runs
+// it:
 //
 //	         input units (per port × virtual channel)                 output ports
 //	        ┌──────────────────────────┐
@@ -126,7 +144,15 @@
 //     longest queue wait; steady traffic (the sweeps) waits as M/D/1 queues
 //     fed by the traffic that joins from other inputs. It adds about 20 %
 //     to the wall time of CUBA on the default chip (docs/noc.md).
-//   - detailed: the flit-level router above.
+//   - detailed: the flit-level router above, in two kernels with one set
+//     of rules: a general one (virtual channels, multicast trees,
+//     emergency routing, concentration) and a fast one for the common
+//     case — destination-addressed packets, one virtual channel, one core
+//     per router, no emergency routing — where a packet holds one
+//     downstream unit and a flit is one machine word. Which kernel runs
+//     never changes a result: TestDetailedMatchesReference holds them,
+//     cycle for cycle, to the model as it was before the fast kernel
+//     (kept in ref_detailed_test.go) on random networks and traffic.
 //
 // At zero load both give exactly hops × hop cycles + serialisation
 // (TestZeroLoadLatency); below half of saturation they agree within 10 %

@@ -114,7 +114,7 @@ type Fanout interface {
 
 // System is the shape of the system a network serves.
 type System struct {
-	Chips, W, H int // chips of W × H cores
+	Chips, W, H int // chips of W × H cores (the chip's mesh of cores)
 }
 
 // New builds the network a [noc] section describes for a system and a
@@ -122,13 +122,14 @@ type System struct {
 // generated, minimised and checked here: a table that does not fit its
 // router is an error naming the router and the count.
 func New(cfg *Config, sys System, fo Fanout) (Network, error) {
-	if errs := cfg.Validate(sys.Chips); len(errs) > 0 {
+	if errs := cfg.ValidateSystem(sys); len(errs) > 0 {
 		return nil, fmt.Errorf("router: %w", joinErrs(errs))
 	}
 	if cfg.IsIdeal() {
 		return Ideal{}, nil
 	}
-	topo, err := NewTopology(sys.W, sys.H, sys.Chips, cfg.ChipsX, cfg.ChipsY, cfg.topology() == "torus")
+	bx, by := cfg.Block()
+	topo, err := NewConcentrated(sys.W, sys.H, bx, by, sys.Chips, cfg.ChipsX, cfg.ChipsY, cfg.topology() == "torus")
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +142,9 @@ func New(cfg *Config, sys System, fo Fanout) (Network, error) {
 				return nil, fmt.Errorf("router: the detailed model times hops of < %d cycles; %s links take %d", 1<<15, k, h)
 			}
 		}
-		if slots := int64(topo.Nodes()) * numPorts * int64(cfg.VirtualChannels) * int64(cfg.BufferFlits); slots > maxBufferSlots {
+		if slots := int64(topo.Nodes()) * int64(numPorts-1+topo.K) * int64(cfg.VirtualChannels) * int64(cfg.BufferFlits); slots > maxBufferSlots {
 			return nil, fmt.Errorf("router: the detailed model needs %d buffer slots (%d routers × %d ports × %d channels × buffer_flits %d), want ≤ %d: lower noc.buffer_flits or use model = \"analytic\"",
-				slots, topo.Nodes(), numPorts, cfg.VirtualChannels, cfg.BufferFlits, maxBufferSlots)
+				slots, topo.Nodes(), numPorts-1+topo.K, cfg.VirtualChannels, cfg.BufferFlits, maxBufferSlots)
 		}
 	}
 	n := newNet(cfg, topo)
@@ -254,7 +255,7 @@ func newNet(cfg *Config, topo *Topology) *net {
 		n.model = newAnalytic(cfg, topo, n)
 	}
 	n.st = Stats{Model: cfg.Model, Topology: cfg.topology(), Routing: cfg.routing(), Routers: topo.Nodes(),
-		NX: topo.NX, NY: topo.NY, ChipW: topo.W, ChipH: topo.H, Flits: cfg.Flits()}
+		NX: topo.NX, NY: topo.NY, ChipW: topo.W, ChipH: topo.H, CoresPerRouter: topo.K, Flits: cfg.Flits()}
 	return n
 }
 

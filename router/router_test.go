@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -212,5 +214,102 @@ func BenchmarkDetailed(b *testing.B) {
 				b.ReportMetric(float64(hops)/cpu.Seconds(), "flit-hops/cpu-s")
 			}
 		})
+	}
+}
+
+// TestConcentration: with K cores per router (a bx × by block of the core
+// mesh), a lone packet between two cores takes exactly the hops between
+// their routers × hop cycles + serialisation — none between two cores of
+// one router — in both models, on a mesh and a torus; the cores of a
+// router inject and eject in parallel, each through its own port; and a
+// burst between all cores arrives.
+func TestConcentration(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		cw, ch, bx, by int
+		torus          bool
+	}{{"mesh 4×4 cores, 2×2 per router", 4, 4, 2, 2, false}, {"mesh 6×2 cores, 2×1 per router", 6, 2, 2, 1, false},
+		{"torus 8×4 cores, 2×2 per router", 8, 4, 2, 2, true}, {"mesh 6×4 cores, 3×2 per router", 6, 4, 3, 2, false}} {
+		topo, err := NewConcentrated(tc.cw, tc.ch, tc.bx, tc.by, 1, 0, 0, tc.torus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if topo.Cores() != tc.cw*tc.ch || topo.Nodes() != topo.Cores()/(tc.bx*tc.by) {
+			t.Fatalf("%s: %d cores on %d routers", tc.name, topo.Cores(), topo.Nodes())
+		}
+		for _, model := range []string{"detailed", "analytic"} {
+			cfg := testConfig(model)
+			cfg.CoresPerRouter = tc.bx * tc.by
+			if tc.torus {
+				cfg.Topology, cfg.VirtualChannels = "torus", 2
+			}
+			if bx, by := cfg.Block(); bx != tc.bx || by != tc.by {
+				t.Fatalf("%s: block %d×%d, want %d×%d", tc.name, bx, by, tc.bx, tc.by)
+			}
+			F := cfg.Flits()
+			n := newNet(cfg, topo)
+			for s := 0; s < topo.Cores(); s++ {
+				for d := 0; d < topo.Cores(); d++ {
+					// the core mesh position of both, then their routers'
+					sx, sy := s%tc.cw/tc.bx, s/tc.cw/tc.by
+					dx, dy := d%tc.cw/tc.bx, d/tc.cw/tc.by
+					want := int64(ring(dx-sx, topo.NX, tc.torus)*cfg.HopCyclesX + ring(dy-sy, topo.NY, tc.torus)*cfg.HopCyclesY + F)
+					n.b.reset()
+					n.b.addOne(int32(s), int32(d), 3)
+					n.model.run(&n.b, &n.c)
+					if got := n.b.arrive[0] - 3; got != want {
+						t.Fatalf("%s %s: core %d → core %d: latency %d, want %d", tc.name, model, s, d, got, want)
+					}
+				}
+			}
+		}
+		// the cores of a router have ports of their own: each sending a
+		// packet to the next core of the router at once, all arrive after
+		// the serialisation alone (shared ports would queue them)
+		cfg := testConfig("detailed")
+		cfg.CoresPerRouter = tc.bx * tc.by
+		if tc.torus {
+			cfg.Topology, cfg.VirtualChannels = "torus", 2
+		}
+		n := newNet(cfg, topo)
+		K := topo.K
+		for r := 0; r < topo.Nodes(); r++ {
+			n.b.reset()
+			for l := 0; l < K; l++ {
+				n.b.addOne(int32(topo.CoreAt(r, l)), int32(topo.CoreAt(r, (l+1)%K)), 0)
+			}
+			n.model.run(&n.b, &n.c)
+			for i, a := range n.b.arrive {
+				if a != int64(cfg.Flits()) {
+					t.Fatalf("%s: router %d, core %d → core %d with the router's other cores sending: latency %d, want %d", tc.name, r, topo.CoreAt(r, i), topo.CoreAt(r, (i+1)%K), a, cfg.Flits())
+				}
+			}
+		}
+		// a burst from every core to every other is carried
+		n.b.reset()
+		for s := 0; s < topo.Cores(); s++ {
+			for d := 0; d < topo.Cores(); d++ {
+				n.b.addOne(int32(s), int32(d), int64((s*7+d)%5))
+			}
+		}
+		n.model.run(&n.b, &n.c)
+		if slices.Contains(n.b.arrive, -1) {
+			t.Errorf("%s: a packet of the burst did not arrive", tc.name)
+		}
+	}
+	// a concentration whose block does not tile the mesh is refused,
+	// naming the key and the values
+	cfg := testConfig("detailed")
+	cfg.CoresPerRouter = 4
+	errs := cfg.ValidateSystem(System{Chips: 1, W: 6, H: 3})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "noc.cores_per_router = 4: want a block of 2 × 2 cores per router that tiles the 6 × 3 mesh") {
+		t.Errorf("untiled mesh: %v", errs)
+	}
+	cfg.CoresPerRouter = MaxCoresPerRouter + 1
+	if errs := cfg.Validate(1); len(errs) != 1 || !strings.Contains(errs[0].Error(), "noc.cores_per_router = 13: want 0…12") {
+		t.Errorf("too many cores per router: %v", errs)
+	}
+	if _, err := New(cfg, System{Chips: 1, W: 4, H: 4}, nil); err == nil || !strings.Contains(err.Error(), "cores_per_router") {
+		t.Errorf("New with a bad concentration: %v", err)
 	}
 }

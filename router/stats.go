@@ -12,7 +12,9 @@ type Stats struct {
 	NY       int    `json:"grid_y"`
 	ChipW    int    `json:"chip_w"` // routers across one chip
 	ChipH    int    `json:"chip_h"`
-	Flits    int    `json:"flits_per_packet"`
+	// CoresPerRouter is the concentration (noc.cores_per_router, ≥ 1).
+	CoresPerRouter int `json:"cores_per_router"`
+	Flits          int `json:"flits_per_packet"`
 
 	Ticks      uint64 `json:"ticks"`
 	Packets    uint64 `json:"packets"`

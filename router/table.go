@@ -10,9 +10,13 @@ import (
 )
 
 // Route is where a table entry sends a packet: bit 0 the router's local
-// core, bits 1–4 the links E, W, N and S. A packet sent on several ports is
-// replicated in the router.
-type Route uint8
+// core (its first core when several share the router), bits 1–4 the links
+// E, W, N and S, bits 5… the router's other cores (core1, core2, …). A
+// packet sent on several ports is replicated in the router.
+type Route uint32
+
+// localRoutes are the bits of a Route for local ports.
+const localRoutes Route = ^Route(0) &^ (1<<East | 1<<West | 1<<North | 1<<South)
 
 // Has reports whether the route includes port p.
 func (r Route) Has(p int) bool { return r&(1<<p) != 0 }
@@ -26,6 +30,11 @@ func (r Route) String() string {
 	}
 	if r.Has(Local) {
 		parts = append(parts, "core")
+	}
+	for p := numPorts; p < 32; p++ {
+		if r.Has(p) {
+			parts = append(parts, fmt.Sprintf("core%d", localOf(p)))
+		}
 	}
 	if len(parts) == 0 {
 		return "-"
@@ -138,8 +147,8 @@ func GenerateTables(topo *Topology, fo Fanout, capacity int) (*Routes, error) {
 	local := map[int]int{}
 	// first pass: group sizes
 	for c := 0; c < fo.Cores(); c++ {
-		if c >= topo.Nodes() {
-			return nil, &TableError{fmt.Sprintf("core %d", c), fmt.Sprintf("outside the system's %d cores", topo.Nodes())}
+		if c >= topo.Cores() {
+			return nil, &TableError{fmt.Sprintf("core %d", c), fmt.Sprintf("outside the system's %d cores", topo.Cores())}
 		}
 		clear(local)
 		n := fo.Senders(c)
@@ -157,8 +166,8 @@ func GenerateTables(topo *Topology, fo Fanout, capacity int) (*Routes, error) {
 			largest = max(largest, groups[k].count)
 			buf = fo.Dsts(c, s, buf[:0])
 			for _, d := range buf {
-				if int(d) >= topo.Nodes() {
-					return nil, &TableError{topo.Name(c), fmt.Sprintf("sender %d sends to core %d, outside the system's %d cores", s, d, topo.Nodes())}
+				if int(d) >= topo.Cores() {
+					return nil, &TableError{topo.Name(int(topo.coreRouter[c])), fmt.Sprintf("sender %d of core %d sends to core %d, outside the system's %d cores", s, c, d, topo.Cores())}
 				}
 				groups[k].dsts = append(groups[k].dsts, int32(d))
 			}
@@ -199,8 +208,12 @@ func GenerateTables(topo *Topology, fo Fanout, capacity int) (*Routes, error) {
 		gr := &groups[g]
 		slices.Sort(gr.dsts)
 		gr.dsts = slices.Compact(gr.dsts)
+		if len(gr.dsts) == 0 {
+			continue // senders without targets send nothing: no entries
+		}
+		src := topo.coreRouter[gr.core]
 		route := map[int32]Route{}
-		in := map[int32]int8{int32(gr.core): Local}
+		in := map[int32]int8{src: Local}
 		var order []int32
 		touch := func(n int32) {
 			if _, ok := route[n]; !ok {
@@ -208,18 +221,19 @@ func GenerateTables(topo *Topology, fo Fanout, capacity int) (*Routes, error) {
 				order = append(order, n)
 			}
 		}
-		touch(int32(gr.core))
+		touch(src)
 		for _, d := range gr.dsts {
-			cur := gr.core
-			for cur != int(d) {
-				p := topo.xyPort(cur, int(d))
+			dr, dl := topo.RouterOf(int(d))
+			cur := int(src)
+			for cur != dr {
+				p := topo.xyPort(cur, dr)
 				route[int32(cur)] |= 1 << p
 				nb := topo.Neighbor(cur, p)
 				touch(int32(nb))
 				in[int32(nb)] = int8(opposite[p])
 				cur = nb
 			}
-			route[d] |= 1 << Local
+			route[int32(dr)] |= 1 << localPort(dl)
 		}
 		for _, n := range order {
 			r := route[n]
@@ -281,13 +295,17 @@ func GenerateTables(topo *Topology, fo Fanout, capacity int) (*Routes, error) {
 	rt.trees = make([]tree, len(groups))
 	for g := range groups {
 		key := uint32(g) << rt.idxBits
-		tr, err := walk(topo, rt.Tables, groups[g].core, key)
+		if len(groups[g].dsts) == 0 {
+			rt.trees[g] = tree{src: int32(topo.coreRouter[groups[g].core]), key: key}
+			continue
+		}
+		tr, err := walk(topo, rt.Tables, int(topo.coreRouter[groups[g].core]), key)
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range groups[g].dsts {
 			if _, ok := slices.BinarySearch(tr.dests, d); !ok {
-				return nil, &TableError{topo.Name(groups[g].core), fmt.Sprintf("key %#08x does not reach core %d, a destination of its senders", key, d)}
+				return nil, &TableError{topo.Name(int(topo.coreRouter[groups[g].core])), fmt.Sprintf("key %#08x does not reach core %d, a destination of its senders", key, d)}
 			}
 		}
 		rt.trees[g] = tr
@@ -324,8 +342,12 @@ func walk(topo *Topology, tables [][]Entry, src int, key uint32) (tree, error) {
 			return tr, &TableError{topo.Name(n), fmt.Sprintf("key %#08x: an entry routes it nowhere", key)}
 		}
 		tn.route = r
-		if r.Has(Local) {
-			tr.dests = append(tr.dests, tn.node)
+		for lr := r & localRoutes; lr != 0; lr &= lr - 1 {
+			l := localOf(bits.TrailingZeros32(uint32(lr)))
+			if l >= topo.K {
+				return tr, &TableError{topo.Name(n), fmt.Sprintf("key %#08x is routed to core%d of a router of %d cores", key, l, topo.K)}
+			}
+			tr.dests = append(tr.dests, int32(topo.CoreAt(n, l)))
 		}
 		for p := East; p <= South; p++ {
 			if !r.Has(p) {
@@ -357,8 +379,9 @@ func walk(topo *Topology, tables [][]Entry, src int, key uint32) (tree, error) {
 	}
 	tr.destNode = make([]int32, len(tr.dests))
 	for i, tn := range tr.nodes {
-		if tn.route.Has(Local) {
-			k, _ := slices.BinarySearch(tr.dests, tn.node)
+		for lr := tn.route & localRoutes; lr != 0; lr &= lr - 1 {
+			c := topo.CoreAt(int(tn.node), localOf(bits.TrailingZeros32(uint32(lr))))
+			k, _ := slices.BinarySearch(tr.dests, int32(c))
 			tr.destNode[k] = int32(i)
 		}
 	}
@@ -383,19 +406,20 @@ func CheckTables(topo *Topology, tables [][]Entry, capacity int, inj []Injection
 		return err
 	}
 	for _, in := range inj {
-		if in.Core < 0 || in.Core >= topo.Nodes() {
-			return &TableError{fmt.Sprintf("core %d", in.Core), fmt.Sprintf("outside the system's %d cores", topo.Nodes())}
+		if in.Core < 0 || in.Core >= topo.Cores() {
+			return &TableError{fmt.Sprintf("core %d", in.Core), fmt.Sprintf("outside the system's %d cores", topo.Cores())}
 		}
-		tr, err := walk(topo, tables, in.Core, in.Key)
+		src := int(topo.coreRouter[in.Core])
+		tr, err := walk(topo, tables, src, in.Key)
 		if err != nil {
 			return err
 		}
 		for _, d := range in.Dsts {
-			if d < 0 || d >= topo.Nodes() {
-				return &TableError{fmt.Sprintf("core %d", d), fmt.Sprintf("destination of key %#08x outside the system's %d cores", in.Key, topo.Nodes())}
+			if d < 0 || d >= topo.Cores() {
+				return &TableError{fmt.Sprintf("core %d", d), fmt.Sprintf("destination of key %#08x outside the system's %d cores", in.Key, topo.Cores())}
 			}
 			if _, ok := slices.BinarySearch(tr.dests, int32(d)); !ok {
-				return &TableError{topo.Name(in.Core), fmt.Sprintf("key %#08x does not reach core %d", in.Key, d)}
+				return &TableError{topo.Name(src), fmt.Sprintf("key %#08x does not reach core %d", in.Key, d)}
 			}
 		}
 	}
@@ -483,11 +507,19 @@ func ParseTables(topo *Topology, src string) ([][]Entry, error) {
 				r |= 1 << North
 			case "S":
 				r |= 1 << South
-			case "core":
+			case "core", "core0":
 				r |= 1 << Local
 			case "-":
 			default:
-				return nil, fmt.Errorf("router: tables line %d: unknown port %q (want E, W, N, S, core)", line, p)
+				l, err := strconv.Atoi(strings.TrimPrefix(p, "core"))
+				if !strings.HasPrefix(p, "core") || err != nil || l < 1 || l >= topo.K {
+					want := "E, W, N, S, core"
+					if topo.K > 1 {
+						want += fmt.Sprintf(", core1…core%d", topo.K-1)
+					}
+					return nil, fmt.Errorf("router: tables line %d: unknown port %q (want %s)", line, p, want)
+				}
+				r |= 1 << localPort(l)
 			}
 		}
 		total++

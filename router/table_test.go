@@ -227,11 +227,15 @@ func FuzzTables(f *testing.F) {
 		"router 1 1\n 0x0/0x0 -> E W N S core\n",
 		"router 0 0\n 0x5/0xffffffff -> -\n",
 	} {
-		f.Add(uint8(3), uint8(3), uint8(1), false, uint16(8), s, uint32(0x11), uint8(0))
+		f.Add(uint8(3), uint8(3), uint8(1), false, uint16(8), s, uint32(0x11), uint8(0), uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, w, h, chips uint8, torus bool, capacity uint16, tables string, key uint32, core uint8) {
+	f.Add(uint8(2), uint8(1), uint8(1), false, uint16(8), "router 0 0\n 0x1/0xffffffff -> E core3\n", uint32(1), uint8(1), uint8(3))
+	f.Fuzz(func(t *testing.T, w, h, chips uint8, torus bool, capacity uint16, tables string, key uint32, core, k uint8) {
 		W, H, C := int(w%6)+1, int(h%6)+1, int(chips%4)+1
-		topo, err := NewTopology(W, H, C, 0, 0, torus)
+		cfg := testConfig("detailed")
+		cfg.CoresPerRouter = int(k%6) + 1 // W × H routers of bx × by cores
+		bx, by := cfg.Block()
+		topo, err := NewConcentrated(W*bx, H*by, bx, by, C, 0, 0, torus)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "router: ") {
 				t.Fatalf("error without prefix: %v", err)
@@ -245,18 +249,17 @@ func FuzzTables(f *testing.F) {
 		if err != nil && !strings.HasPrefix(err.Error(), "router: ") {
 			t.Fatalf("error without prefix: %v", err)
 		}
-		cfg := testConfig("detailed")
 		cfg.BufferFlits = int(capacity%9) + 1
 		if torus {
 			cfg.Topology, cfg.VirtualChannels = "torus", 2
 		}
-		if errs := cfg.Validate(C); len(errs) > 0 {
+		if errs := cfg.ValidateSystem(System{Chips: C, W: topo.CW, H: topo.CH}); len(errs) > 0 {
 			return
 		}
-		// what validates runs: a burst between two cores arrives
+		// what validates runs: a packet between two cores arrives
 		n := newNet(cfg, topo)
 		n.b.reset()
-		n.b.addOne(int32(int(core)%topo.Nodes()), int32(int(key)%topo.Nodes()), 0)
+		n.b.addOne(int32(int(core)%topo.Cores()), int32(int(key)%topo.Cores()), 0)
 		n.model.run(&n.b, &n.c)
 		if n.b.arrive[0] < 0 {
 			t.Fatalf("a lone packet did not arrive")
@@ -304,5 +307,107 @@ func TestRoutesGolden(t *testing.T) {
 			}
 		}
 		golden(t, "routes_"+tc.name+".txt", b.String())
+	}
+}
+
+// TestTablesConcentratedGolden: tables on routers shared by 2 × 2 cores
+// route to each destination core's own port (core, core1, core2, core3),
+// read back from their text, and carry a burst of every key in both
+// models.
+func TestTablesConcentratedGolden(t *testing.T) {
+	topo, err := NewConcentrated(4, 4, 2, 2, 1, 0, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// core c (x, y on the 4 × 4 core mesh): population 0 sends to the cores
+	// of its row, population 1 to the core across the mesh and itself
+	f := &fakeFanout{}
+	for c := 0; c < topo.Cores(); c++ {
+		x, y := c%4, c/4
+		var row []uint32
+		for i := 0; i < 4; i++ {
+			row = append(row, uint32(y*4+i))
+		}
+		across := uint32((3-y)*4 + 3 - x)
+		f.groups = append(f.groups, []int{0, 0, 1})
+		f.dsts = append(f.dsts, [][]uint32{row, row[:1], {across, uint32(c)}})
+	}
+	rt, err := GenerateTables(topo, f, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# 4 × 4 cores, 2 × 2 per router: %d × %d routers; %d groups, %d entries before minimisation, %d after\n",
+		topo.NX, topo.NY, rt.Groups, rt.Unminimised, entries(rt.Tables))
+	b.WriteString("\n## tables\n")
+	b.WriteString(FormatTables(topo, rt.Tables))
+	b.WriteString("\n## trees\n")
+	b.WriteString(rt.FormatTrees(topo))
+	golden(t, "tables_concentrated4x4by2x2.txt", b.String())
+	back, err := ParseTables(topo, FormatTables(topo, rt.Tables))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range back {
+		if fmt.Sprint(back[n]) != fmt.Sprint(rt.Tables[n]) {
+			t.Fatalf("%s: table read back as %v, was %v", topo.Name(n), back[n], rt.Tables[n])
+		}
+	}
+	if _, err := ParseTables(topo, "router 0 0\n 0x1/0x1 -> core4"); err == nil || !strings.Contains(err.Error(), `unknown port "core4" (want E, W, N, S, core, core1…core3)`) {
+		t.Errorf("core4 on a router of 4 cores: %v", err)
+	}
+	for _, model := range []string{"detailed", "analytic"} {
+		cfg := testConfig(model)
+		cfg.Routing, cfg.TableEntries, cfg.CoresPerRouter = "table", 64, 4
+		n := newNet(cfg, topo)
+		n.rt = rt
+		n.b.reset()
+		n.b.burst = true
+		for c := range rt.keys {
+			for _, k := range rt.keys[c] {
+				if k&(1<<rt.idxBits-1) == 0 { // one packet per group
+					g := rt.treeOf(k)
+					n.b.add(int32(c), int32(g), 0, rt.trees[g].dests...)
+				}
+			}
+		}
+		n.model.run(&n.b, &n.c)
+		for i, a := range n.b.arrive {
+			if a < 0 {
+				t.Fatalf("%s: copy %d (core %d) did not arrive", model, i, n.b.dests[i])
+			}
+		}
+	}
+}
+
+// TestSendersWithoutTargets: a population whose neurons send nowhere (an
+// output layer, a relay's last stage) needs no entries and is not an error.
+func TestSendersWithoutTargets(t *testing.T) {
+	topo, err := NewTopology(2, 2, 1, 0, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := &fakeFanout{
+		groups: [][]int{{0, 1}, {0}, {}, {}},
+		dsts:   [][][]uint32{{{3}, nil}, {nil}, {}, {}},
+	}
+	rt, err := GenerateTables(topo, fo, 8)
+	if err != nil {
+		t.Fatalf("GenerateTables: %v", err)
+	}
+	if rt.Groups != 3 {
+		t.Errorf("%d key groups, want 3", rt.Groups)
+	}
+	only, err := GenerateTables(topo, &fakeFanout{groups: [][]int{{0}, {}, {}, {}}, dsts: [][][]uint32{{{3}}, {}, {}, {}}}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, want := entries(rt.Tables), entries(only.Tables); e != want {
+		t.Errorf("%d entries, want %d (those of the one group with a destination)", e, want)
+	}
+	for g, tr := range rt.trees {
+		if g != 0 && len(tr.dests) != 0 {
+			t.Errorf("group %d without targets has destinations %v", g, tr.dests)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package router
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Ports of a router. Port 0 is the local port of the router's core
 // (injection and ejection); the links go east (+x), west (−x), north (+y)
@@ -33,8 +36,8 @@ var classNames = [numClasses]string{"x", "y", "chip"}
 
 func (c LinkClass) String() string { return classNames[c] }
 
-// Topology is the grid of routers of a system: one router per core, W × H
-// per chip, chips in a GX × GY grid, so the system is an NX × NY grid of
+// Topology is the grid of routers of a system: one router per core (or
+// per K cores, NewConcentrated), W × H per chip, chips in a GX × GY grid, so the system is an NX × NY grid of
 // routers (NX = GX·W, NY = GY·H). Core (and router) number n is
 // chip·W·H + y·W + x with chip = cy·GX + cx, at global coordinates
 // (cx·W + x, cy·H + y). A torus wraps the whole grid; a link that crosses
@@ -51,6 +54,17 @@ type Topology struct {
 	class []LinkClass
 	// node at global (x, y): y·NX + x → node
 	at []int32
+
+	// Concentration: K cores per router, a BX × BY block of a chip's CW ×
+	// CH mesh of cores (CW = W·BX, CH = H·BY). Core c of the system
+	// (chip·CW·CH + y·CW + x on the core mesh) is local port
+	// coreLocal[c] of router coreRouter[c]; routerCore[n·K + l] is the
+	// core on local port l of router n. K = 1: core c is router c.
+	K, BX, BY  int
+	CW, CH     int
+	coreRouter []int32
+	coreLocal  []uint8
+	routerCore []int32
 }
 
 // NewTopology builds the router grid of chips chips of w × h cores, the
@@ -117,7 +131,76 @@ func NewTopology(w, h, chips, gx, gy int, torus bool) (*Topology, error) {
 			}
 		}
 	}
+	t.K, t.BX, t.BY, t.CW, t.CH = 1, 1, 1, w, h
+	t.coreRouter = make([]int32, n)
+	t.coreLocal = make([]uint8, n)
+	t.routerCore = make([]int32, n)
+	for i := range t.coreRouter {
+		t.coreRouter[i], t.routerCore[i] = int32(i), int32(i)
+	}
 	return t, nil
+}
+
+// NewConcentrated builds the router grid of chips chips of cw × ch cores
+// whose cores share routers in blocks of bx × by (one router per block),
+// the chips in a gx × gy grid.
+func NewConcentrated(cw, ch, bx, by, chips, gx, gy int, torus bool) (*Topology, error) {
+	if bx < 1 || by < 1 || cw%bx != 0 || ch%by != 0 || bx*by > MaxCoresPerRouter {
+		return nil, fmt.Errorf("router: blocks of %d × %d cores per router do not tile a chip of %d × %d cores", bx, by, cw, ch)
+	}
+	t, err := NewTopology(cw/bx, ch/by, chips, gx, gy, torus)
+	if err != nil || bx*by == 1 {
+		return t, err
+	}
+	k := bx * by
+	t.K, t.BX, t.BY, t.CW, t.CH = k, bx, by, cw, ch
+	cores := t.Nodes() * k
+	t.coreRouter = make([]int32, cores)
+	t.coreLocal = make([]uint8, cores)
+	t.routerCore = make([]int32, cores)
+	per := cw * ch
+	for c := 0; c < cores; c++ {
+		chip, local := c/per, c%per
+		x, y := local%cw, local/cw
+		r := chip*t.W*t.H + (y/by)*t.W + x/bx
+		l := (y%by)*bx + x%bx
+		t.coreRouter[c], t.coreLocal[c] = int32(r), uint8(l)
+		t.routerCore[r*k+l] = int32(c)
+	}
+	return t, nil
+}
+
+// Cores is the number of cores (K per router).
+func (t *Topology) Cores() int { return len(t.coreRouter) }
+
+// RouterOf is the router of core c and the core's local port there
+// (0 … K−1).
+func (t *Topology) RouterOf(c int) (router, local int) {
+	return int(t.coreRouter[c]), int(t.coreLocal[c])
+}
+
+// CoreAt is the core on local port l of router n.
+func (t *Topology) CoreAt(n, l int) int { return int(t.routerCore[n*t.K+l]) }
+
+// localPort is the port number of local port l (0 … K−1): port 0 is the
+// first core's (Local), the others follow the links.
+func localPort(l int) int {
+	if l == 0 {
+		return Local
+	}
+	return numPorts - 1 + l
+}
+
+// localOf is the local index of port p (Local or ≥ numPorts), or −1 for a
+// link.
+func localOf(p int) int {
+	switch {
+	case p == Local:
+		return 0
+	case p >= numPorts:
+		return p - numPorts + 1
+	}
+	return -1
 }
 
 // Nodes is the number of routers.
@@ -136,9 +219,19 @@ func (t *Topology) Neighbor(n, p int) int { return int(t.nbr[n*numPorts+p]) }
 // Class is the kind of link behind router n's output port p.
 func (t *Topology) Class(n, p int) LinkClass { return t.class[n*numPorts+p] }
 
-// Name names router n for messages: "router (x,y) chip c core k".
+// Name names router n for messages: "router (x,y) [chip c core k]", or
+// with several cores per router "[chip c cores k,l,…]" (its cores, in
+// chip-local numbers).
 func (t *Topology) Name(n int) string {
 	per := t.W * t.H
+	if t.K > 1 {
+		cp := t.CW * t.CH
+		cores := make([]string, t.K)
+		for l := range cores {
+			cores[l] = fmt.Sprint(t.CoreAt(n, l) % cp)
+		}
+		return fmt.Sprintf("router (%d,%d) [chip %d cores %s]", t.xs[n], t.ys[n], n/per, strings.Join(cores, ","))
+	}
 	return fmt.Sprintf("router (%d,%d) [chip %d core %d]", t.xs[n], t.ys[n], n/per, n%per)
 }
 

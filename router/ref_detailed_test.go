@@ -1,0 +1,557 @@
+package router
+
+// This file keeps the flit-level model as it was before its fast kernel
+// (commit ff7b2c9), as the reference that TestDetailedMatchesReference
+// holds the model to, cycle for cycle.
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// refDetailed is the flit-level model: every router has an input unit per port
+// and virtual channel (a FIFO of buffer_flits flits); each cycle, in
+// round-robin order over its input units, a router routes the head flit at
+// the front of a unit (dimension order, an emergency detour, or the key's
+// tree), allocates the downstream units of every output the packet takes
+// (all at once: wormhole, the units stay the packet's until its tail has
+// passed), and moves front flits to outputs whose link is free and whose
+// downstream unit has room (credits: a buffer slot is taken when the flit
+// is sent and freed when it leaves). A multicast packet is replicated: the
+// front flit leaves its unit once every output has taken it. One flit per
+// output port per cycle; a chip-to-chip link is busy ⌈flit_bits /
+// width_bits⌉ cycles per flit. A flit sent at cycle c is at the front of
+// the next router's unit at c + hop cycles; a packet's latency ends when
+// its tail is ejected into the destination core.
+type refDetailed struct {
+	cfg  *Config
+	topo *Topology
+	net  *net
+	F    int32
+	B    int32
+	V    int
+	nu   int // units per router
+
+	units []refDunit
+	outs  []int32    // per unit and output port: the downstream unit (unit·numPorts + port)
+	buf   []refDflit // unit i's ring is buf[i·B : (i+1)·B]
+	lp    []refDlp   // per router and output port (node·numPorts + p)
+	hop   [numClasses]int32
+	k     [numClasses]int32
+
+	niQ    [][]int32 // per router: packets waiting for injection
+	niHead []int32
+	niSent []int32 // flits of the front packet already injected
+	rr     []int32
+
+	// routers with work this cycle and the next, as bitmaps (ascending
+	// order is the processing order: deterministic, and no sort)
+	act, next []uint64
+	ne        []uint16 // per router: the input units that hold flits
+	usedLinks []int32  // output ports (node·numPorts + p) this run used (their state is reset at its end)
+	dn        []int32  // per router and output port: the neighbour's input unit of VC 0 (−1: none)
+	left      []int32  // per packet: destinations its tail has not reached
+	pdst      []int32  // per packet: its destination router (dimension order), or −1 (a tree)
+	order     []int32  // packets by injection time
+	ringMask  int32    // rings are a power of two ≥ B long
+
+	reroute bool
+	w1, w2  int32
+}
+
+type refDunit struct {
+	head, n uint16
+	alloc   bool  // owned by the packet an upstream router is sending
+	discard bool  // dropping the flits of the packet at the front
+	route   Route // outputs of the packet at the front (0: not routed)
+	pending Route // outputs that have not yet taken the front flit
+	ctl     uint8 // emergency ports the packet's head carries onward
+	want    Route // the route of a blocked head (0: not computed)
+	wantCtl uint8
+	wait    int32 // cycles the front head has been blocked
+}
+
+// refDlp is a router's output port: its link's state in a run (when it is
+// free again, in cycles since the run's start, and the flits it carried),
+// what it leads to (the neighbour and its input unit of VC 0) and the
+// link's class.
+type refDlp struct {
+	busy  int32
+	flits uint32
+	du    int32
+	nbr   int32
+	class LinkClass
+}
+
+type refDflit struct {
+	pkt   int32
+	ready uint16 // cycle (mod 2^16, since the run's start) when the flit is at the front
+	seq   uint8
+	ctl   uint8 // emergency detour: next forced port (bits 0–2), then the one after (bits 3–5)
+}
+
+func refNewDetailed(cfg *Config, topo *Topology, n *net) *refDetailed {
+	d := &refDetailed{cfg: cfg, topo: topo, net: n, F: int32(cfg.Flits()), B: int32(cfg.BufferFlits), V: cfg.VirtualChannels,
+		reroute: cfg.Blocked == "reroute", w1: int32(cfg.Wait1Cycles), w2: int32(cfg.Wait2Cycles)}
+	if d.V < 1 {
+		d.V = 1
+	}
+	d.nu = numPorts * d.V
+	nodes := topo.Nodes()
+	d.units = make([]refDunit, nodes*d.nu)
+	d.outs = make([]int32, len(d.units)*numPorts)
+	ring := int32(1)
+	for ring < d.B {
+		ring <<= 1
+	}
+	d.ringMask = ring - 1
+	d.buf = make([]refDflit, len(d.units)*int(ring))
+	d.lp = make([]refDlp, topo.Nodes()*numPorts)
+	d.dn = make([]int32, topo.Nodes()*numPorts)
+	for i := range d.dn {
+		d.dn[i] = -1
+		if p := i % numPorts; p != Local && topo.nbr[i] >= 0 {
+			d.dn[i] = d.unit(int(topo.nbr[i]), opposite[p], 0)
+		}
+		d.lp[i] = refDlp{du: d.dn[i], nbr: topo.nbr[i], class: topo.class[i]}
+	}
+	for k := LinkClass(0); k < numClasses; k++ {
+		d.hop[k] = int32(hopCycles(cfg, k))
+		d.k[k] = int32(cyclesPerFlit(cfg, k))
+	}
+	d.niQ = make([][]int32, nodes)
+	d.niHead = make([]int32, nodes)
+	d.niSent = make([]int32, nodes)
+	d.rr = make([]int32, nodes)
+	d.act = make([]uint64, (nodes+63)/64)
+	d.next = make([]uint64, (nodes+63)/64)
+	d.ne = make([]uint16, nodes)
+	return d
+}
+
+func (d *refDetailed) unit(node, port, vc int) int32 { return int32((node*numPorts+port)*d.V + vc) }
+
+func (d *refDetailed) activate(n int32) { d.next[n>>6] |= 1 << (n & 63) }
+
+// refLeftOf is the detour port of an emergency route around port p: the
+// packet goes left, then on in direction p, then right, and is back on
+// its path one hop on (SpiNNaker detours over the two other edges of a
+// triangle; a square mesh needs three hops).
+var refLeftOf = [numPorts]int{Local, North, South, West, East}
+
+func refDimOf(p int) int {
+	switch p {
+	case East, West:
+		return 1
+	case North, South:
+		return 2
+	}
+	return 0
+}
+
+func (d *refDetailed) run(b *batch, c *counters) {
+	t := d.topo
+	rt := d.net.rt
+	// packets by injection time (stable: emission order among equals)
+	order := d.order[:0]
+	for i := range b.pkts {
+		order = append(order, int32(i))
+	}
+	d.order = order
+	if !slices.IsSortedFunc(b.pkts, func(x, y packet) int { return int(x.inject - y.inject) }) {
+		slices.SortStableFunc(order, func(x, y int32) int {
+			return int(b.pkts[x].inject - b.pkts[y].inject)
+		})
+	}
+	next := 0
+	now := b.pkts[order[0]].inject
+	t0 := now
+	var maxQ int32
+	left := d.left[:0]
+	pdst := d.pdst[:0]
+	for i := range b.pkts {
+		pk := &b.pkts[i]
+		left = append(left, pk.d1-pk.d0)
+		dst := int32(-1)
+		if pk.tree < 0 {
+			dst = b.dests[pk.d0]
+		}
+		pdst = append(pdst, dst)
+	}
+	d.left, d.pdst = left, pdst
+	inFlight := 0 // packets not yet finished (injected or waiting)
+	lastMove := now
+	clear(d.act)
+	clear(d.next)
+	F := d.F
+	// the hot state in locals (the compiler reloads fields after stores)
+	units, buf, lp, ne := d.units, d.buf, d.lp, d.ne
+	B, nu, rmask := uint16(d.B), d.nu, uint16(d.ringMask)
+	outs := d.outs
+	rlen := int(rmask) + 1
+
+	hopc, kc := d.hop, d.k
+	niQ, niHead, niSent, rr := d.niQ, d.niHead, d.niSent, d.rr
+	dn := d.dn
+	v1, V := d.V == 1, d.V
+	reroute, w1, w2 := d.reroute, d.w1, d.w2
+	xs, ys, torus := t.xs, t.ys, t.Torus
+	usedLinks := d.usedLinks
+	act, nxt := d.act, d.next
+	for next < len(order) || inFlight > 0 {
+		for next < len(order) && b.pkts[order[next]].inject <= now {
+			pi := order[next]
+			s := b.pkts[pi].src
+			niQ[s] = append(niQ[s], pi)
+			nxt[s>>6] |= 1 << (s & 63)
+			inFlight++
+			next++
+		}
+		act, nxt = nxt, act
+		any := false
+		for _, w := range act {
+			if w != 0 {
+				any = true
+				break
+			}
+		}
+		if !any {
+			if next < len(order) {
+				now = b.pkts[order[next]].inject
+				lastMove = now
+				continue
+			}
+			break
+		}
+		moved := false
+		rel := int32(now - t0)
+		for wi, word := range act {
+			act[wi] = 0
+			for word != 0 {
+				n := int32(wi<<6 + bits.TrailingZeros64(word))
+				word &= word - 1
+				node := int(n)
+				work := false
+				// injection: one flit per cycle into the local unit
+				if q := niQ[node]; int(niHead[node]) < len(q) {
+					li := node * nu // the local unit of VC 0
+					if lu := &units[li]; lu.n < B {
+						pi := q[niHead[node]]
+						buf[li*rlen+int((lu.head+lu.n)&rmask)] = refDflit{ready: uint16(rel), pkt: pi, seq: uint8(niSent[node])}
+						ne[node] |= 1
+						lu.n++
+						niSent[node]++
+						maxQ = max(maxQ, int32(lu.n))
+						moved = true
+						if niSent[node] == F {
+							niSent[node] = 0
+							niHead[node]++
+							if int(niHead[node]) == len(q) {
+								niQ[node] = q[:0]
+								niHead[node] = 0
+							}
+						}
+					}
+					work = true
+				}
+				var used Route
+				base := node * nu
+				start := int(rr[node])
+				// the non-empty units in round-robin order from start
+				// (units start… in the low half, then …start−1 in the high one)
+				m := uint32(ne[node])
+				lowm := uint32(1)<<(start&15) - 1
+				rot := m&^lowm | (m&lowm)<<16
+				if rot != 0 {
+					work = true
+				}
+				for rot != 0 {
+					k := bits.TrailingZeros32(rot) & 15
+					rot &= rot - 1
+					ui := int32(base + k)
+					u := &units[ui]
+					f := &buf[int(ui)*rlen+int(u.head)]
+					if int16(f.ready-uint16(rel)) > 0 { // not yet (hops are < 2^15 cycles)
+						continue
+					}
+
+					if u.discard {
+						tail := f.seq == uint8(F-1)
+						u.head = (u.head + 1) & rmask
+						if u.n--; u.n == 0 {
+							ne[node] &^= 1 << (k & 15)
+						}
+						moved = true
+						if tail {
+							u.discard = false
+						}
+						continue
+					}
+					if u.route == 0 {
+						// a head: route it and allocate its outputs
+						inPort, inVC := k, 0
+						if !v1 {
+							inPort, inVC = k/V, k%V
+						}
+						// the route of a blocked head is kept for its next try
+						r, ctl := u.want, u.wantCtl
+						if r == 0 {
+							ctl = f.ctl
+							switch {
+							case ctl != 0:
+								r = 1 << (ctl & 7)
+								ctl >>= 3
+							case pdst[f.pkt] >= 0:
+								dst := pdst[f.pkt]
+								if torus {
+									r = 1 << t.xyPort(node, int(dst))
+									break
+								}
+								// dimension order on a mesh (xyPort, inlined)
+								if x, dx := xs[node], xs[dst]; dx > x {
+									r = 1 << East
+								} else if dx < x {
+									r = 1 << West
+								} else if y, dy := ys[node], ys[dst]; dy > y {
+									r = 1 << North
+								} else if dy < y {
+									r = 1 << South
+								} else {
+									r = 1 << Local
+								}
+							default:
+								r = rt.trees[b.pkts[f.pkt].tree].routeAt(n)
+							}
+							u.want, u.wantCtl = r, ctl
+						}
+						var ok bool
+						if v1 {
+							// one virtual channel: the downstream units are fixed
+							ok = true
+							for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+								if di := dn[node*numPorts+bits.TrailingZeros8(uint8(pm))]; di < 0 || units[di].alloc {
+									ok = false
+									break
+								}
+							}
+							if ok {
+								for pm := r &^ 1; pm != 0; pm &= pm - 1 {
+									p := bits.TrailingZeros8(uint8(pm))
+									di := dn[node*numPorts+p]
+									units[di].alloc = true
+									outs[int(ui)*numPorts+p] = di
+								}
+								u.route, u.pending = r, r
+							}
+						} else {
+							ok = d.allocate(ui, node, inPort, inVC, r)
+						}
+						if !ok {
+							u.wait++
+							if reroute && u.wait >= w1 {
+								if u.wait >= w1+w2 {
+									u.discard = true
+									u.wait = 0
+									u.want = 0
+									continue
+								}
+								if u.wait == w1 && ctl == 0 && f.ctl == 0 && refBitsOne(r) && !r.Has(Local) {
+									p := refPortOf(r)
+									q := refLeftOf[p]
+									if a := t.Neighbor(node, q); a >= 0 && t.Neighbor(a, p) >= 0 && d.allocate(ui, node, inPort, inVC, 1<<q) {
+										c.emergency++
+										u.ctl = uint8(p) | uint8(opposite[q])<<3
+										u.wait = 0
+										u.want = 0
+									}
+								}
+							}
+							if u.route == 0 {
+								continue
+							}
+						} else {
+							u.ctl = ctl
+							u.wait = 0
+							u.want = 0
+						}
+					}
+					// send the front flit to every output that can take it
+					pm := u.pending &^ used
+					if pm&(1<<Local) != 0 {
+						used |= 1 << Local
+						u.pending &^= 1 << Local
+						if f.seq == uint8(F-1) {
+							pk := &b.pkts[f.pkt]
+							di := pk.d0
+							if pk.d1-pk.d0 > 1 {
+								if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], n); ok {
+									di += int32(x)
+								}
+							}
+							b.arrive[di] = now + 1
+							if left[f.pkt]--; left[f.pkt] == 0 {
+								inFlight--
+							}
+						}
+					}
+					for pm &^= 1 << Local; pm != 0; pm &= pm - 1 {
+						p := bits.TrailingZeros8(uint8(pm))
+						li := int32(node*numPorts + p)
+						lk := &lp[li]
+						if lk.busy > rel {
+							continue
+						}
+						di := lk.du
+						if !v1 {
+							di = outs[int(ui)*numPorts+p]
+						}
+						du := &units[di]
+						if du.n >= B {
+							continue
+						}
+						cl := lk.class
+						nf := refDflit{ready: uint16(rel + hopc[cl]), pkt: f.pkt, seq: f.seq}
+						if f.seq == 0 {
+							nf.ctl = u.ctl
+						}
+						nb := int(lk.nbr)
+						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
+						ne[nb] |= 1 << ((int(di) - nb*nu) & 15)
+						du.n++
+						maxQ = max(maxQ, int32(du.n))
+						if lk.flits == 0 {
+							usedLinks = append(usedLinks, li)
+						}
+						lk.busy = rel + kc[cl]
+						lk.flits++
+						used |= 1 << p
+						u.pending &^= 1 << p
+						nxt[nb>>6] |= 1 << (nb & 63)
+					}
+					if u.pending == 0 {
+						moved = true
+						// (branch-free where the outcome is data-dependent)
+						var tm Route // all ports if the flit is the tail
+						if f.seq == uint8(F-1) {
+							tm = 0xff
+						}
+						u.head = (u.head + 1) & rmask
+						u.n--
+						var e uint16
+						if u.n == 0 {
+							e = 1
+						}
+						ne[node] &^= e << (k & 15)
+						// the tail frees the downstream units
+						for pm := u.route &^ 1 & tm; pm != 0; pm &= pm - 1 {
+							units[outs[int(ui)*numPorts+bits.TrailingZeros8(uint8(pm))]].alloc = false
+						}
+						u.route &^= tm
+						u.pending = u.route
+					}
+				}
+				if start++; start == nu {
+					start = 0
+				}
+				rr[node] = int32(start)
+				if work {
+					nxt[wi] |= 1 << (n & 63)
+				}
+			}
+		}
+		if moved {
+			lastMove = now
+		} else if now-lastMove > refDeadlockCycles {
+			// every packet still in the network is lost: its
+			// destinations stay unreached (dropped, and counted)
+			d.act, d.next = act, nxt
+			d.breakDeadlock(b, c)
+			inFlight = 0
+			lastMove = now
+		}
+		now++
+	}
+	d.act, d.next = act, nxt
+	d.usedLinks = usedLinks
+	clear(d.act)
+	clear(d.next)
+	c.maxQueue = max(c.maxQueue, int(maxQ))
+	// every run starts its own clock
+	for _, s := range d.usedLinks {
+		lk := &d.lp[s]
+		c.flitHops[lk.class] += uint64(lk.flits)
+		c.linkFlits[int(s)/numPorts*4+int(s)%numPorts-1] += uint64(lk.flits)
+		lk.busy, lk.flits = 0, 0
+	}
+	d.usedLinks = d.usedLinks[:0]
+}
+
+// refDeadlockCycles without any flit moving while packets are in flight is
+// taken as a deadlock (possible with multicast or emergency detours): every
+// flit in the network is dropped and counted.
+const refDeadlockCycles = 1 << 16
+
+func (d *refDetailed) breakDeadlock(b *batch, c *counters) {
+	c.deadlocks++
+	for i := range d.units {
+		d.units[i] = refDunit{}
+	}
+	clear(d.ne)
+	for n := range d.niQ {
+		d.niQ[n] = d.niQ[n][:0]
+		d.niHead[n], d.niSent[n] = 0, 0
+	}
+	clear(d.act)
+	clear(d.next)
+	clear(d.ne)
+}
+
+// allocate takes the downstream units of every link port of r for the
+// packet at the front of unit ui (all or none).
+func (d *refDetailed) allocate(ui int32, node, inPort, inVC int, r Route) bool {
+	t := d.topo
+	u := &d.units[ui]
+	var outs [numPorts]int32
+	for p := East; p <= South; p++ {
+		if !r.Has(p) {
+			continue
+		}
+		nb := t.Neighbor(node, p)
+		if nb < 0 {
+			return false // cannot happen for checked routes
+		}
+		vc := 0
+		if d.V > 1 {
+			if refDimOf(inPort) == refDimOf(p) {
+				vc = inVC
+			}
+			if t.wraps(node, p) {
+				vc = 1
+			}
+		}
+		di := d.unit(nb, opposite[p], vc)
+		if d.units[di].alloc {
+			return false
+		}
+		outs[p] = di
+	}
+	for p := East; p <= South; p++ {
+		if r.Has(p) {
+			d.units[outs[p]].alloc = true
+			d.outs[int(ui)*numPorts+p] = outs[p]
+		}
+	}
+	u.route, u.pending = r, r
+	return true
+}
+
+func refBitsOne(r Route) bool { return r != 0 && r&(r-1) == 0 }
+
+func refPortOf(r Route) int {
+	for p := 0; p < numPorts; p++ {
+		if r.Has(p) {
+			return p
+		}
+	}
+	return -1
+}
