@@ -14,7 +14,7 @@ func benchProgram(n, synPerAxon int) *Program {
 	for a := 0; a < n; a++ {
 		var row []Synapse
 		for j := 0; j < synPerAxon; j++ {
-			w := int32(45) // CUBA's excitatory and inhibitory weights, alternating
+			w := int32(46) // CUBA's excitatory and inhibitory weights, alternating (even: a mixed-sign Loihi row)
 			if j&1 == 1 {
 				w = -250
 			}
@@ -26,19 +26,13 @@ func benchProgram(n, synPerAxon int) *Program {
 }
 
 // BenchmarkNeuronUpdate measures the neuron datapath of one core of 1024
-// neurons (the default chip), with the vector kernel and the scalar loop.
+// neurons (the default chip), with each kernel this CPU has: AVX-512, AVX2
+// and the scalar loop.
 func BenchmarkNeuronUpdate(b *testing.B) {
-	for _, vector := range []bool{true, false} {
-		name := "scalar"
-		if vector {
-			if !hasVectorKernel {
-				continue
-			}
-			name = "avx2"
-		}
-		b.Run(name, func(b *testing.B) {
-			useVectorKernel = vector
-			defer func() { useVectorKernel = hasVectorKernel }()
+	for _, k := range loihiKernels() {
+		b.Run(k.String(), func(b *testing.B) {
+			loihiKernel = k
+			defer func() { loihiKernel = bestLoihiKernel }()
 			cfg := Default()
 			const n = 1024
 			s, err := Load(cfg, benchProgram(n, 4), Options{Workers: 1})

@@ -50,7 +50,9 @@ type core struct {
 
 	gens []loadedGen
 
-	masks []uint8 // vector kernel: fired neurons, one bit each
+	masks []uint8 // AVX2 kernel: fired neurons, one bit each
+
+	pk profileKernels // updateProfileKernel's per-core state (kernel_profiles.go)
 
 	// output ports: outCh[i] is port<<24 | channel+1 … or 0 (see System)
 	outCh []uint64
@@ -69,7 +71,7 @@ type core struct {
 type run struct {
 	lo, hi  int
 	profile int
-	kernel  *kernelConsts // non-nil: the vector kernel computes this run exactly
+	kernel  *kernelConsts // non-nil: the vector kernels compute this run exactly (runKernel)
 }
 
 type loadedGen struct {
@@ -157,14 +159,18 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 	for _, r := range c.runs {
 		pr := &c.profiles[r.profile]
 		if pr.Escape == nil && !pr.Readout && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
-			if r.kernel != nil && useVectorKernel {
+			if r.kernel != nil && loihiKernel != kernelGo {
 				c.updateLoihi2Vector(dp, pr, r.kernel, r.lo, r.hi, acc)
 			} else {
 				c.updateLoihi2(dp, pr, r.lo, r.hi, acc)
 			}
 		} else if pr.Escape != nil && useStochKernel && !pr.Readout && c.types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest {
-			c.updateStoch(dp, pr, r.lo, r.hi, acc, seed, t)
-		} else {
+			if r.kernel != nil && stochKernel != kernelGo {
+				c.updateStochVector(dp, pr, r.kernel, r.lo, r.hi, acc, seed, t)
+			} else {
+				c.updateStoch(dp, pr, r.lo, r.hi, acc, seed, t)
+			}
+		} else if !c.updateProfileKernel(dp, pr, r.lo, r.hi, acc, seed, t) {
 			c.updateGeneric(dp, pr, r.lo, r.hi, acc, seed, t)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -229,9 +230,12 @@ func TestSampleEscape(t *testing.T) {
 	}
 }
 
-// TestFastPathMatchesStep drives the specialised core loops and the
-// reference Datapath.Step with the same random inputs and compares every
-// state bit by bit, for each description that has a fast path.
+// TestFastPathMatchesStep drives the specialised core loops — every
+// deterministic kernel this CPU has (AVX-512, AVX2, the portable loop),
+// forced in turn — and the reference Datapath.Step with the same random
+// states, inputs, biases and thresholds, and compares every neuron's state,
+// every spike and every count bit by bit, tick by tick, for each
+// description that has a fast path (and two that must not take it).
 func TestFastPathMatchesStep(t *testing.T) {
 	edits := map[string]func(c *Config){
 		"default":       nil,
@@ -240,108 +244,186 @@ func TestFastPathMatchesStep(t *testing.T) {
 		"u saturate":    func(c *Config) { c.Neuron.UOverflow = "saturate" },
 		"v wrap":        func(c *Config) { c.Neuron.VOverflow = "wrap" },
 		"narrow states": func(c *Config) { c.Neuron.UBits, c.Neuron.VBits, c.Neuron.VthBits = 14, 14, 7 },
+		"29-bit states": func(c *Config) { c.Neuron.UBits, c.Neuron.VBits, c.Neuron.VthBits, c.Synapse.AccBits = 29, 29, 23, 24 },
+		"ge subtract":   func(c *Config) { c.Neuron.Compare, c.Neuron.Reset = "ge", "subtract" },
 		"nearest":       func(c *Config) { c.Neuron.Rounding = "nearest" },
 		"shift decay":   func(c *Config) { c.Neuron.Decay, c.Neuron.DecayBits = "shift", 4; c.Neuron.UDecayOffset = 0 },
 	}
-	for _, vector := range []bool{false, true} {
-		if vector && !hasVectorKernel {
-			t.Log("no vector kernel on this machine")
-			continue
-		}
-		useVectorKernel = vector
+	defer func() { loihiKernel = bestLoihiKernel }()
+	for _, k := range loihiKernels() {
+		loihiKernel = k
 		for name, edit := range edits {
-			// 157 neurons: the last run takes padding lanes; 160 with the
-			// last run starting off a block boundary: it cannot, and the
-			// scalar loop takes its tail (a packed population of 300 + 100
-			// once ran past the arrays here).
-			for _, n := range []int{157, 160} {
-				testFastPath(t, fmt.Sprintf("%s/vector=%v/n=%d", name, vector, n), edit, vector, n)
+			// 157 neurons: the last run ends in padding lanes; 160 with the
+			// last run starting off a block boundary (a packed population
+			// of 300 + 100 once ran past the arrays here); 301 and 1000 with
+			// long runs that start and end off vector boundaries.
+			for _, n := range []int{157, 160, 301, 1000} {
+				testFastPath(t, fmt.Sprintf("%s/%v/n=%d", name, k, n), edit, n)
 			}
 		}
 	}
-	useVectorKernel = hasVectorKernel
 }
 
-func testFastPath(t *testing.T, name string, edit func(c *Config), vector bool, n int) {
-	{
-		t.Run(name, func(t *testing.T) {
-			cfg := testConfig(t, edit)
-			dp := NewDatapath(cfg)
-			rng := rand.New(rand.NewPCG(1, 2))
-			// n neurons in four runs of different profiles, of 13, 16, 3 (or
-			// 6) and the rest: vector blocks with scalar tails, a run too
-			// short for the kernel, and a last run that ends the core.
-			third := 32
-			if n%8 == 0 {
-				third = 35
+func testFastPath(t *testing.T, name string, edit func(c *Config), n int) {
+	t.Run(name, func(t *testing.T) {
+		cfg := testConfig(t, edit)
+		dp := NewDatapath(cfg)
+		rng := rand.New(rand.NewPCG(1, uint64(n)))
+		// Runs of different profiles: 13, 16, 3 (or 6), then for the
+		// larger cores 37, 1 and 64, and the rest: vector blocks with
+		// tails, runs too short for a vector, runs starting at every
+		// alignment, and a last run that ends the core.
+		third := 32
+		if n%8 == 0 {
+			third = 35
+		}
+		bounds := []int{13, 29, third}
+		if n > 200 {
+			bounds = append(bounds, third+37, third+38, third+102)
+		}
+		bounds = append(bounds, n)
+		vthMax := int64(1)<<cfg.Neuron.VthBits - 1
+		dmax, dvMax := int64(dp.decayMax), int64(dp.decayMax)
+		if dp.decay == decayMul12 {
+			dvMax = 4096
+		}
+		pick := func(max int64, edges ...int64) int64 {
+			if rng.IntN(4) == 0 {
+				return edges[rng.IntN(len(edges))]
 			}
-			vmax := int64(1)<<(cfg.Neuron.VthBits) - 1
-			dmax := int64(dp.decayMax)
-			var profs []Profile
-			for p := 0; p < 4; p++ {
-				profs = append(profs, Profile{Du: [4]uint16{uint16(rng.Int64N(dmax)), uint16(rng.Int64N(dmax))}, Dv: uint16(rng.Int64N(dmax)),
-					Vth: int32(rng.Int64N(vmax/2) + 1), Refractory: uint16(p + 1)})
+			return rng.Int64N(max + 1)
+		}
+		var profs []Profile
+		for p := range bounds {
+			profs = append(profs, Profile{
+				Du:         [4]uint16{uint16(pick(dmax, 0, dmax)), uint16(pick(dmax, 0, dmax))},
+				Dv:         uint16(pick(dvMax, 0, dvMax, 1)),
+				Vth:        int32(pick(vthMax/2, 0, 1, vthMax)),
+				Refractory: uint16(pick(int64(dp.refMax), 0, int64(dp.refMax))),
+			})
+			if p == 0 {
+				profs[p].Refractory = 1
 			}
-			profileOf := func(i int) int {
+		}
+		profileOf := func(i int) int {
+			p, _ := slices.BinarySearch(bounds, i+1)
+			return p
+		}
+		biasMax := int64(1)<<(cfg.Neuron.BiasBits-1) - 1
+		cp := CoreProgram{Profiles: profs}
+		for i := 0; i < n; i++ {
+			cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(profileOf(i)), BiasMant: int32(rng.Int64N(2*biasMax+1) - biasMax),
+				BiasExp: uint8(rng.IntN(cfg.Neuron.BiasExpMax + 1))})
+			if rng.IntN(3) == 0 {
+				cp.Neurons[i].BiasMant /= 64 // some neurons mostly driven by input
+			}
+		}
+		sys, err := Load(cfg, &Program{Cores: []CoreProgram{cp}}, Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := sys.cores[0]
+		if len(c.runs) != len(bounds) {
+			t.Fatalf("%d runs, want %d", len(c.runs), len(bounds))
+		}
+		fast := dp.uWrap && !dp.vWrap && dp.uBits <= 29 && !dp.nearest && dp.decay == decayMul12
+		for i, r := range c.runs {
+			if got := r.kernel != nil; got != (fast && (hasVectorKernel || hasAVX512)) {
+				t.Fatalf("run %d: vector kernel %v, want %v", i, got, fast)
+			}
+		}
+		// random states, with edge values: saturated and wrapped currents
+		// and membranes, thresholds, refractory counters
+		ref := make([]NeuronState, n)
+		uLo, uHi := dp.uMin, dp.uMax
+		if dp.uWrap {
+			uLo--
+		}
+		for i := range ref {
+			vth := int64(profs[profileOf(i)].Vth) << dp.vthShift
+			st := &ref[i]
+			for k := 0; k < 2; k++ {
+				st.U[k] = int32(pickIn(rng, uLo, uHi, uLo, uHi, 0, -1, 1))
+				c.u[k*c.stride+i] = st.U[k]
+			}
+			st.V = int32(pickIn(rng, dp.vMin, dp.vMax, dp.vMin, dp.vMax, 0, vth, vth+1, vth-1))
+			st.V = int32(max(dp.vMin, min(dp.vMax, int64(st.V))))
+			st.Ref = int32(rng.IntN(int(profs[profileOf(i)].Refractory) + 1))
+			c.v[i], c.ref[i] = st.V, st.Ref
+		}
+		amax := int64(1) << (cfg.Neuron.UBits - cfg.Neuron.ActShift - 1)
+		accMax := dp.accMax
+		in := make([][2]int64, n)
+		var firedRef []uint32
+		var fires uint64
+		for tick := uint64(0); tick < 300; tick++ {
+			density := 1 + int(tick/50)%4 // from dense input to sparse
+			for i := range in {
+				for k := 0; k < 2; k++ {
+					in[i][k] = 0
+					switch rng.IntN(density * 3) {
+					case 0:
+						in[i][k] = rng.Int64N(2*amax) - amax
+					case 1:
+						// large inputs: u wraps or saturates
+						in[i][k] = pickIn(rng, -accMax, accMax, -accMax, accMax)
+					}
+					c.acc[k*c.stride+i] = int32(in[i][k])
+				}
+			}
+			c.cnt = Counts{}
+			c.update(dp, 0, tick)
+			var want Counts
+			firedRef = firedRef[:0]
+			for i := range ref {
+				si := StepInput{A: [4]int64{in[i][0], in[i][1]}, Bias: int64(c.bias[i])}
 				switch {
-				case i < 13:
-					return 0
-				case i < 29:
-					return 1
-				case i < third:
-					return 2
-				}
-				return 3
-			}
-			cp := CoreProgram{Profiles: profs}
-			for i := 0; i < n; i++ {
-				cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(profileOf(i)), BiasMant: int32(rng.Int64N(200) - 100), BiasExp: uint8(rng.IntN(4))})
-			}
-			sys, err := Load(cfg, &Program{Cores: []CoreProgram{cp}}, Options{Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := sys.cores[0]
-			if name == "default/vector=true" && (c.runs[0].kernel == nil || c.runs[3].kernel == nil) {
-				t.Fatal("the default chip does not take the vector kernel")
-			}
-			ref := make([]NeuronState, n)
-			amax := int64(1) << (cfg.Neuron.UBits - cfg.Neuron.ActShift - 1)
-			for tick := uint64(0); tick < 400; tick++ {
-				in := make([][2]int64, n)
-				for i := range in {
-					for k := 0; k < 2; k++ {
-						if rng.IntN(3) == 0 {
-							in[i][k] = rng.Int64N(2*amax) - amax
-						}
-						c.acc[k*c.stride+i] = int32(in[i][k])
-					}
-				}
-				c.update(dp, 0, tick)
-				firedRef := map[uint32]bool{}
-				for i := range ref {
-					si := StepInput{A: [4]int64{in[i][0], in[i][1]}, Bias: int64(c.bias[i])}
-					if dp.Step(&ref[i], &profs[profileOf(i)], &si) {
-						firedRef[uint32(i)] = true
-					}
-				}
-				for i := range ref {
-					got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: int32(c.ref[i])}
-					if got != ref[i] {
-						t.Fatalf("tick %d neuron %d: core %+v, reference %+v", tick, i, got, ref[i])
-					}
-				}
-				if len(c.fired) != len(firedRef) {
-					t.Fatalf("tick %d: core fired %d, reference %d", tick, len(c.fired), len(firedRef))
-				}
-				for _, f := range c.fired {
-					if !firedRef[f] {
-						t.Fatalf("tick %d: neuron %d fired only in the core", tick, f)
-					}
+				case dp.Step(&ref[i], &profs[profileOf(i)], &si):
+					want.NeuronFire++
+					firedRef = append(firedRef, uint32(i))
+				case in[i][0] != 0 || in[i][1] != 0:
+					want.NeuronActive++
+				default:
+					want.NeuronIdle++
 				}
 			}
-		})
+			for i := range ref {
+				got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: c.ref[i]}
+				if got != ref[i] {
+					t.Fatalf("tick %d neuron %d (run %d): core %+v, reference %+v", tick, i, profileOf(i), got, ref[i])
+				}
+			}
+			for i, a := range c.acc {
+				if a != 0 {
+					t.Fatalf("tick %d: accumulator %d (type %d, neuron %d) not cleared", tick, i, i/c.stride, i%c.stride)
+				}
+			}
+			for i := n; i < c.stride; i++ {
+				if c.v[i] != 0 || c.u[i] != 0 || c.u[c.stride+i] != 0 || c.ref[i] != 0 {
+					t.Fatalf("tick %d: padding lane %d changed", tick, i)
+				}
+			}
+			if !slices.Equal(c.fired, firedRef) {
+				t.Fatalf("tick %d: core fired %v, reference %v", tick, c.fired, firedRef)
+			}
+			if c.cnt != want {
+				t.Fatalf("tick %d: counts %+v, reference %+v", tick, c.cnt, want)
+			}
+			fires += want.NeuronFire
+		}
+		if fires == 0 {
+			t.Fatal("no neuron fired: the test exercises nothing")
+		}
+	})
+}
+
+// pickIn returns one of edges with probability 1/4, else a uniform value in
+// [lo, hi].
+func pickIn(rng *rand.Rand, lo, hi int64, edges ...int64) int64 {
+	if len(edges) > 0 && rng.IntN(4) == 0 {
+		return max(lo, min(hi, edges[rng.IntN(len(edges))]))
 	}
+	return lo + rng.Int64N(hi-lo+1)
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {

@@ -2,14 +2,18 @@ package chip
 
 import "slices"
 
-// The stochastic kernel: updateLoihi2's datapath (two decaying synapse
+// The stochastic kernels: updateLoihi2's datapath (two decaying synapse
 // types, mul12 decay truncated toward zero) with the escape-table decision
 // of Datapath.Step, and the noise split as noise.go allows it: the part of
 // Noise that depends on (seed, key) only is computed once per neuron and
-// seed (seedNoise), leaving one SplitMix64 finaliser per draw.
+// seed (seedNoise), leaving one SplitMix64 finaliser per draw. Runs whose
+// numbers fit 32-bit lanes (runKernel) take a vector kernel — stochAVX512
+// or stochAVX2, as stochKernel says — and the others, and every run on a
+// CPU without them, the portable loop updateStoch.
 
-// useStochKernel lets tests and benchmarks compare the stochastic kernel
-// with updateGeneric.
+// useStochKernel lets tests and benchmarks compare the stochastic kernels
+// with what the core runs without them (updateProfileKernel, then
+// updateGeneric).
 var useStochKernel = true
 
 // noiseBases are a core's per-neuron noise bases, noiseBase(seed, noise[i]),
@@ -32,8 +36,6 @@ func (c *core) seedNoise(seed uint64) {
 	}
 	if c.nb.x == nil {
 		c.nb.x = make([]uint64, len(c.noise))
-		c.nb.r = make([]uint32, len(c.noise))
-		c.nb.s = make([]int64, len(c.noise))
 	}
 	for i, k := range c.noise {
 		c.nb.x[i] = noiseBase(seed, k)
@@ -56,6 +58,11 @@ func (c *core) updateStoch(dp *Datapath, pr *Profile, lo, hi int, acc []int32, s
 	if c.nb.x == nil || c.nb.seed != seed {
 		c.seedNoise(seed)
 	}
+	if c.nb.r == nil {
+		// scratch of the passes, which the vector kernel does not need
+		c.nb.r = make([]uint32, len(c.noise))
+		c.nb.s = make([]int64, len(c.noise))
+	}
 	n := c.stride
 	rnd := c.nb.r[lo:hi:hi]
 	in := c.nb.s[lo:hi:hi]
@@ -72,6 +79,56 @@ func (c *core) updateStoch(dp *Datapath, pr *Profile, lo, hi int, acc []int32, s
 	c.cnt.NeuronFire += uint64(fires)
 	c.cnt.NeuronActive += active
 	c.cnt.NeuronIdle += uint64(m-fires) - active
+}
+
+// updateStochVector runs the vector kernel stochKernel names over a run of
+// stochastic neurons; k is the run's kernelConsts (runKernel).
+func (c *core) updateStochVector(dp *Datapath, pr *Profile, k *kernelConsts, lo, hi int, acc []int32, seed, t uint64) {
+	if c.nb.x == nil || c.nb.seed != seed {
+		c.seedNoise(seed)
+	}
+	if stochKernel == kernelAVX512 {
+		c.updateStochAVX512(pr, k, lo, hi, acc, t)
+		return
+	}
+	c.updateStochAVX2(dp, pr, k, lo, hi, acc, seed, t)
+}
+
+// updateStochAVX512 is updateStoch in one pass of the AVX-512 kernel
+// (stochAVX512): draws, currents, membranes and the escape decision sixteen
+// neurons at a time, the run's tail under a lane mask, the table read with
+// a gather, the firing neurons' indices compressed into c.fired.
+func (c *core) updateStochAVX512(pr *Profile, k *kernelConsts, lo, hi int, acc []int32, t uint64) {
+	m := hi - lo
+	buf := c.firedRoom(m)
+	idle, fires := stochAVX512(&acc[lo], &c.u[lo], &c.v[lo], &c.bias[lo], &c.ref[lo], c.stride, &buf[0], m, lo, k,
+		&c.nb.x[lo], (t+1)*noisePsi, &pr.Escape.Table[0])
+	c.fired = c.fired[:len(c.fired)+fires]
+	c.cnt.NeuronIdle += uint64(idle)
+	c.cnt.NeuronActive += uint64(m - idle - fires)
+	c.cnt.NeuronFire += uint64(fires)
+}
+
+// updateStochAVX2 runs stochAVX2 over whole blocks of eight neurons (the
+// fired neurons scanned from its bit masks) and updateStoch over the rest:
+// padding lanes cannot be taken here, since a zero membrane may fire.
+func (c *core) updateStochAVX2(dp *Datapath, pr *Profile, k *kernelConsts, lo, hi int, acc []int32, seed, t uint64) {
+	blocks := (hi - lo) / 8
+	if blocks > 0 {
+		if len(c.masks) < blocks+8 {
+			c.masks = make([]uint8, blocks+8) // whole 64-bit words to scan
+		}
+		n := c.stride
+		zeroIn, zeroInFired := stochAVX2(&acc[lo], &c.u[lo], &c.v[lo], &c.bias[lo], &c.ref[lo], n, &c.masks[0], blocks, k,
+			&c.nb.x[lo], (t+1)*noisePsi, &pr.Escape.Table[0])
+		fired := c.scanMasks(lo, blocks)
+		c.cnt.NeuronIdle += uint64(zeroIn - zeroInFired)
+		c.cnt.NeuronActive += uint64(blocks*8-zeroIn) - uint64(fired-zeroInFired)
+		c.cnt.NeuronFire += uint64(fired)
+	}
+	if rest := lo + blocks*8; rest < hi {
+		c.updateStoch(dp, pr, rest, hi, acc, seed, t)
+	}
 }
 
 // rand16s sets r[i] to the draw of the neuron with noise base bases[i] at

@@ -129,9 +129,7 @@ func (s *System) loadCore(id uint32, cp *CoreProgram) (*core, error) {
 	for i := range c.runs {
 		r := &c.runs[i]
 		pr := &c.profiles[r.profile]
-		if pr.Escape == nil && !pr.Readout && types == 2 && !dp.instant && dp.decay == decayMul12 && !dp.nearest && c.vectorOK(dp, r.lo, r.hi) {
-			r.kernel = newKernelConsts(dp, pr)
-		}
+		r.kernel = c.runKernel(dp, pr, r.lo, r.hi)
 	}
 
 	// synapse memory
