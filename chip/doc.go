@@ -130,6 +130,16 @@
 // (TestDeterministicAcrossWorkers runs 1, 2 and 7 workers and compares every
 // spike, state and counter).
 //
+// With Options.Workers 0 the worker count follows the work per tick
+// (AutoWorkers, workers.go: one worker per 1,024 neurons plus synapses/1024,
+// measured in docs/scaling.md), and Run then measures, in
+// chunks of 256 ticks, whether the workers or one goroutine stepping every
+// worker's cores in turn is faster on this machine at this moment (a loaded
+// or shared machine may deschedule a partner for tens of microseconds per
+// tick), and keeps the faster. Either way the same cores run the same phases
+// in the same order, so the choice changes wall time only (System.Schedule
+// reports how many ticks ran each way).
+//
 // Departures from docs/design.md, and why: the accumulator width is applied
 // when a slot is read (exact 32-bit sums, a clip counted per read), which is
 // order-independent and costs nothing when Load proves a core's worst-case

@@ -3,6 +3,7 @@ package chip
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Run steps n ticks, or until ctx is cancelled (checked every 256 ticks) or
@@ -12,6 +13,14 @@ import (
 // messages; then, between ticks, the interconnect prices the messages, the
 // tick's cycles are accounted and the input source is asked for the events
 // of the tick just run.
+//
+// With an automatic worker count (Options.Workers 0) and more than one
+// worker, Run steps in chunks of ticks (workers.go) and runs each chunk
+// either on the workers or on the calling goroutine alone, whichever the
+// schedule (workers.go) has measured faster: a loaded machine, where a
+// partner worker is often descheduled, then loses nothing. Running every
+// worker's phase in turn on one goroutine is the same computation as
+// running them in parallel, so results do not depend on the choice.
 func (s *System) Run(ctx context.Context, n uint64) error {
 	if n == 0 {
 		return nil
@@ -19,13 +28,137 @@ func (s *System) Run(ctx context.Context, n uint64) error {
 	s.runErr = nil
 	s.stopping.Store(false)
 	end := s.tick + n
-	if s.workers == 1 {
-		for s.tick < end && !s.stopping.Load() {
-			s.phase(0)
-			s.between(ctx, end)
-		}
-		return s.runErr
+	switch {
+	case s.workers == 1:
+		s.runSolo(ctx, end)
+	case s.sched == nil:
+		s.runParallel(ctx, end)
+	default:
+		s.runAdaptive(ctx, end)
 	}
+	return s.runErr
+}
+
+// adaptive is one Run of an automatic worker count: the workers live for
+// the whole Run, and in a chunk run on one goroutine the others are parked
+// at the barrier (they arrive and sleep there; the leader's arrival at the
+// chunk's end releases them). parked is written only in a barrier's serial
+// section (or before the workers start), so every worker reads the same
+// value after each release; while they are parked only the leader, worker
+// 0, touches the system.
+type adaptive struct {
+	s        *System
+	ctx      context.Context
+	end      uint64
+	b        *barrier
+	parked   bool
+	solo     bool // the current chunk's way
+	chunkEnd uint64
+	t0       uint64
+	start    time.Time
+	tick     func() // serial section of a parallel tick
+	unpark   func() // serial section that ends a parked generation
+}
+
+func (s *System) runAdaptive(ctx context.Context, end uint64) {
+	a := &adaptive{s: s, ctx: ctx, end: end, b: newBarrier(s.workers)}
+	a.tick = a.afterTick
+	a.unpark = func() { a.parked = false }
+	a.begin()
+	a.parked = a.solo
+	var wg sync.WaitGroup
+	for w := 1; w < s.workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			a.worker(w)
+		}(w)
+	}
+	a.leader()
+	wg.Wait()
+}
+
+func (a *adaptive) done() bool { return a.s.tick >= a.end || a.s.stopping.Load() }
+
+// begin decides the next chunk and starts its clock.
+func (a *adaptive) begin() {
+	solo, ticks := a.s.sched.next()
+	a.solo, a.chunkEnd, a.t0, a.start = solo, min(a.end, a.s.tick+ticks), a.s.tick, time.Now()
+}
+
+func (a *adaptive) finish() { a.s.sched.record(a.solo, time.Since(a.start), a.s.tick-a.t0) }
+
+// afterTick is the serial section of a parallel tick: the between-ticks
+// work, and at a chunk's end the schedule's next decision.
+func (a *adaptive) afterTick() {
+	a.s.between(a.ctx, a.end)
+	if a.s.tick >= a.chunkEnd || a.done() {
+		a.finish()
+		if !a.done() {
+			a.begin()
+			a.parked = a.solo
+		}
+	}
+}
+
+func (a *adaptive) worker(w int) {
+	for {
+		if a.parked {
+			a.b.wait(a.unpark)
+			continue
+		}
+		if a.done() {
+			return
+		}
+		a.s.phase(w)
+		a.b.wait(a.tick)
+	}
+}
+
+func (a *adaptive) leader() {
+	s := a.s
+	for {
+		if a.parked {
+			for {
+				for s.tick < a.chunkEnd && !s.stopping.Load() {
+					for w := range s.workers {
+						s.phase(w)
+					}
+					s.between(a.ctx, a.end)
+				}
+				a.finish()
+				if a.done() {
+					break
+				}
+				a.begin()
+				if !a.solo {
+					break
+				}
+			}
+			a.b.wait(a.unpark)
+			continue
+		}
+		if a.done() {
+			return
+		}
+		s.phase(0)
+		a.b.wait(a.tick)
+	}
+}
+
+// runSolo steps to tick end on the calling goroutine, running every
+// worker's phase in worker order.
+func (s *System) runSolo(ctx context.Context, end uint64) {
+	for s.tick < end && !s.stopping.Load() {
+		for w := range s.workers {
+			s.phase(w)
+		}
+		s.between(ctx, end)
+	}
+}
+
+// runParallel steps to tick end on the workers, one barrier per tick.
+func (s *System) runParallel(ctx context.Context, end uint64) {
 	b := newBarrier(s.workers)
 	var wg sync.WaitGroup
 	for w := 1; w < s.workers; w++ {
@@ -37,7 +170,6 @@ func (s *System) Run(ctx context.Context, n uint64) error {
 	}
 	s.loop(0, b, ctx, end)
 	wg.Wait()
-	return s.runErr
 }
 
 func (s *System) loop(w int, b *barrier, ctx context.Context, end uint64) {

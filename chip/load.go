@@ -2,7 +2,6 @@ package chip
 
 import (
 	"fmt"
-	"runtime"
 )
 
 // Load checks p against cfg and loads it: state initialised, synapses
@@ -39,11 +38,7 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	}
 	w := opt.Workers
 	if w <= 0 {
-		neurons := 0
-		for _, c := range s.cores {
-			neurons += c.n
-		}
-		w = min(runtime.GOMAXPROCS(0), 1+neurons/NeuronsPerWorker)
+		w = s.autoWorkers() // workers.go
 	}
 	w = max(1, min(w, len(s.cores)))
 	s.workers = w

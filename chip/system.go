@@ -21,10 +21,11 @@ import (
 // the network the description's [noc] section builds (tests, studies).
 type Options struct {
 	// Workers is the number of goroutines that step the cores, capped at
-	// the number of cores. 0 chooses one worker per NeuronsPerWorker
-	// neurons, at most runtime.GOMAXPROCS(0): a tick of a few thousand
-	// neurons is a few microseconds of work, less than what handing it
-	// between processors costs. Results are bit-identical for every value.
+	// the number of cores. 0 chooses AutoWorkers (workers.go): one worker
+	// per MinWorkPerWorker neuron updates per tick, at most
+	// runtime.GOMAXPROCS(0), since a tick of a thousand neurons is about
+	// the work that handing it between processors costs. Results are
+	// bit-identical for every value.
 	Workers int
 	// Network carries the messages between cores (nil: the one the chip
 	// description's [noc] section describes, router.New). Without failure
@@ -33,10 +34,12 @@ type Options struct {
 	Network router.Network
 }
 
-// NeuronsPerWorker is the work that justifies one more worker when
-// Options.Workers is 0 (measured with BenchmarkCUBA: 4,000 neurons run
-// faster on one worker than on two).
-const NeuronsPerWorker = 16384
+// NeuronsPerWorker was the work that justified one more worker when
+// Options.Workers is 0, measured on another machine.
+//
+// Deprecated: Load uses AutoWorkers and MinWorkPerWorker (workers.go),
+// measured with BenchmarkScaleWorkers.
+const NeuronsPerWorker = MinWorkPerWorker
 
 // System is a loaded chip (or system of chips) that steps ticks.
 type System struct {
@@ -54,8 +57,9 @@ type System struct {
 	outSyn  [][]uint32 // per core, per fan-out entry: synapses of the destination row
 
 	workers int
-	owner   []int   // core → worker
-	owned   [][]int // worker → cores
+	sched   *schedule // the adaptive schedule of an automatic worker count (workers.go), or nil
+	owner   []int     // core → worker
+	owned   [][]int   // worker → cores
 	// outbox[parity][v][w]: messages (dst << 32 | row offset) emitted by
 	// the cores of worker v at a tick of that parity, for cores owned by
 	// worker w. Each worker writes only its own row and reads only its own
