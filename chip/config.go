@@ -63,6 +63,10 @@ type CoreLimits struct {
 	SynapseBytes int `toml:"synapse_bytes"`
 	Profiles     int `toml:"profiles"`   // distinct neuron parameter sets per core
 	Generators   int `toml:"generators"` // on-chip spike sources per core
+	// MaxTargets bounds the output axons of one neuron (0: no bound beyond
+	// output_axons). TrueNorth sets 1: each neuron has exactly one target,
+	// a (core, axon, delay) in its own registers (Merolla et al. 2014).
+	MaxTargets int `toml:"max_targets"`
 }
 
 // NeuronSpec is the integer neuron datapath: state widths, decay arithmetic,
@@ -107,7 +111,10 @@ type NeuronSpec struct {
 	RefractoryBits int `toml:"refractory_bits"`
 	// Stochastic enables escape-noise neurons: a spike-probability table
 	// indexed by (v − vth) >> EscapeShift compared with a counter-based
-	// 16-bit random number.
+	// 16-bit random number. The table is aerie's own mechanism on every
+	// preset ("Loihi-class" stochastic neurons: Loihi itself adds
+	// pseudo-random noise to u or v instead); on TrueNorth it is exact for
+	// the chip's stochastic threshold (StochasticThreshold).
 	Stochastic bool `toml:"stochastic"`
 	// EscapeEntries is the largest escape table a profile may carry.
 	EscapeEntries int `toml:"escape_entries"`
@@ -115,8 +122,10 @@ type NeuronSpec struct {
 
 // SynapseSpec describes synapse memory contents.
 type SynapseSpec struct {
-	// WeightBits is the magnitude width of a weight mantissa; weights are
-	// signed, so a mantissa lies in [−(2^WeightBits − 1), 2^WeightBits − 1].
+	// WeightBits is the magnitude width of a weight mantissa. With sign =
+	// "signed" a mantissa lies in [−(2^WeightBits − 1), 2^WeightBits − 1];
+	// the other sign modes narrow that (MantissaRange). A packed synapse
+	// holds it in WeightBits + 1 bits, two's complement.
 	WeightBits int `toml:"weight_bits"`
 	// WeightExpMin/Max bound the per-axon weight exponent: the value added
 	// to the accumulator is mant·2^exp (a right shift for exp < 0).
@@ -128,6 +137,53 @@ type SynapseSpec struct {
 	// applies the width when the slot is read; every clipped read is counted.
 	AccBits     int    `toml:"acc_bits"`
 	AccOverflow string `toml:"acc_overflow"`
+	// Sign is how a weight's sign is encoded: "signed" (the default: a
+	// mantissa in ±(2^WeightBits − 1)), "row" (Loihi: an axon row whose
+	// weights all have one sign uses the whole magnitude range, a mixed-sign
+	// row spends a bit on the sign, so its mantissas are even, in
+	// [−2^WeightBits, 2^WeightBits − 2]), or "type" (SpiNNaker: an unsigned
+	// magnitude whose sign the synapse type gives: type 0 excitatory,
+	// positive; type 1 inhibitory, negative).
+	Sign string `toml:"sign"`
+	// Crossbar is "none" (the default: any synapse list) or "binary"
+	// (TrueNorth: a binary axons × neurons crossbar; every axon has one
+	// type, all its synapses share it and one delay, each neuron holds one
+	// weight per axon type, and a crossbar point holds at most one synapse).
+	// Program.Check enforces it, naming the core, axon and neuron.
+	Crossbar string `toml:"crossbar"`
+}
+
+// MantissaRange is the range of weight mantissas a synapse may hold, and the
+// step between them: for a synapse of type typ in an axon row that uses the
+// mixed sign mode (mixed) or a single-sign one. Mantissas lie in lo,
+// lo+step, …, hi. A row needs the mixed mode when it holds both a positive
+// and a negative weight; a single-sign row may use it too (to reach
+// −2^WeightBits), and Program.Check accepts a row that fits either: every
+// weight within ±(2^WeightBits − 1) and of one sign, or every weight in the
+// mixed range. Compilers and quantizers call it; Program.Check enforces it.
+//
+// Sources: "row" is Loihi's synapse sign mode (Lava
+// src/lava/utils/weightutils.py: a mixed-sign group is clipped to
+// −256…255 and loses its least significant bit, so with 8 weight bits its
+// weights are the even values −256…254; an excitatory group keeps 0…255,
+// an inhibitory one −255…0; nengo-loihi computes the same shift as
+// 8 − (weight bits − is_mixed)). "type" is sPyNNaker's synaptic word
+// (synapse_row.h: an unsigned 16-bit weight; the receptor type decides
+// whether the ring buffer it lands in excites or inhibits).
+func (s *SynapseSpec) MantissaRange(mixed bool, typ int) (lo, hi, step int32) {
+	m := int32(1)<<s.WeightBits - 1
+	switch s.Sign {
+	case "row":
+		if mixed {
+			return -m - 1, m - 1, 2
+		}
+	case "type":
+		if typ == 0 {
+			return 0, m, 1
+		}
+		return -m, 0, 1
+	}
+	return -m, m, 1
 }
 
 // Cost is the per-event cost table: cycles of the core that does the work and
@@ -273,6 +329,8 @@ func (c *Config) fillDefaults(written func(key ...string) bool) {
 		{[]string{"neuron", "compare"}, func() { n.Compare = "gt" }},
 		{[]string{"neuron", "reset"}, func() { n.Reset = "zero" }},
 		{[]string{"synapse", "acc_overflow"}, func() { c.Synapse.AccOverflow = "saturate" }},
+		{[]string{"synapse", "sign"}, func() { c.Synapse.Sign = "signed" }},
+		{[]string{"synapse", "crossbar"}, func() { c.Synapse.Crossbar = "none" }},
 		{[]string{"core", "profiles"}, func() { c.Core.Profiles = 16 }},
 	} {
 		if !written(d.key...) {
@@ -335,11 +393,12 @@ func (c *Config) Validate() error {
 
 	l := c.Core
 	intIn("core.neurons", l.Neurons, 1, 1<<16)
-	intIn("core.input_axons", l.InputAxons, 1, 1<<16)
+	intIn("core.input_axons", l.InputAxons, 1, 1<<20)
 	intIn("core.output_axons", l.OutputAxons, 0, 1<<20)
 	intIn("core.synapse_bytes", l.SynapseBytes, 4, 1<<30)
 	intIn("core.profiles", l.Profiles, 1, 1<<16)
 	intIn("core.generators", l.Generators, 0, 1<<16)
+	intIn("core.max_targets", l.MaxTargets, 0, 1<<20)
 
 	n := c.Neuron
 	intIn("neuron.synapse_types", n.SynapseTypes, 1, 4)
@@ -381,6 +440,11 @@ func (c *Config) Validate() error {
 	intIn("synapse.max_delay", s.MaxDelay, 0, 255)
 	intIn("synapse.acc_bits", s.AccBits, 2, 32)
 	oneOf("synapse.acc_overflow", s.AccOverflow, "saturate", "wrap")
+	oneOf("synapse.sign", s.Sign, "signed", "row", "type")
+	oneOf("synapse.crossbar", s.Crossbar, "none", "binary")
+	if s.Sign == "type" && n.SynapseTypes < 2 {
+		errs = append(errs, &FieldError{"synapse.sign", `"type"`, "neuron.synapse_types ≥ 2 (type 0 excitatory, the others inhibitory)"})
+	}
 
 	if len(errs) == 0 {
 		if w := c.synapseWordBits(); w > 32 {
@@ -446,9 +510,14 @@ func bitsFor(v int) int {
 	return bits.Len(uint(v))
 }
 
-// Diameter is the largest hop count between two cores of one chip's mesh
-// (dimension-order routing).
-func (c *Config) Diameter() int { return c.Mesh.Width - 1 + c.Mesh.Height - 1 }
+// Diameter is the largest hop count between two routers of one chip's
+// mesh (dimension-order routing): between two cores, or, when
+// noc.cores_per_router puts a block of cores on each router (Loihi's tiles
+// of 4), between two blocks. The barrier sweeps the routers' mesh.
+func (c *Config) Diameter() int {
+	bx, by := c.NoC.Block()
+	return max(1, c.Mesh.Width/bx) - 1 + max(1, c.Mesh.Height/by) - 1
+}
 
 // TOML returns the resolved description as TOML (defaults filled in).
 func (c *Config) TOML() string {

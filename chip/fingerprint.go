@@ -37,6 +37,10 @@ const FingerprintVersion = 1
 //	  neuron.escape_entries,
 //	  synapse.weight_bits, synapse.weight_exp_min, synapse.weight_exp_max,
 //	  synapse.max_delay, synapse.acc_bits, synapse.acc_overflow
+//	then, only when one of them differs from its default (synapse.sign
+//	"signed", synapse.crossbar "none", core.max_targets 0), the string
+//	"weights and fan-out" and synapse.sign, synapse.crossbar (strings),
+//	core.max_targets (int64)
 //
 // Left out, because they change what a run costs or how it is labelled but
 // never which spikes happen: name, description, clock_mhz, sync,
@@ -49,9 +53,16 @@ const FingerprintVersion = 1
 // The rule for new fields: a field that changes what runs is appended to
 // the list above and FingerprintVersion is bumped; images fingerprinted
 // under an older version then fail to load with a message saying so
-// (recompile them). A field that only changes timing or cost is added to
-// the list of left-out fields. A test walks every field of Config and fails
-// until a new one is put in one list or the other.
+// (recompile them). A new field whose default leaves every program and
+// every spike as they were before it existed may instead join a tail that
+// is appended only when one of its fields differs from its default, after
+// a tag string of its own (as the weight-and-fan-out tail and the lossy
+// network's are): descriptions that leave it at its defaults keep their
+// fingerprints and the version stays, while a description that uses it
+// fingerprints differently from one that does not. A field that only
+// changes timing or cost is added to the list of left-out fields. A test
+// walks every field of Config and fails until a new one is put in one list
+// or the other.
 func (c *Config) Fingerprint() uint64 {
 	b := make([]byte, 0, 512)
 	b = binary.LittleEndian.AppendUint16(b, FingerprintVersion)
@@ -105,6 +116,17 @@ func (c *Config) Fingerprint() uint64 {
 	i(y.MaxDelay)
 	i(y.AccBits)
 	s(y.AccOverflow)
+
+	// Weight sign modes, TrueNorth's crossbar and the fan-out bound decide
+	// which programs load (Program.Check), so they are fingerprinted; a
+	// tail appended only off their defaults keeps every fingerprint that
+	// existed before them.
+	if (y.Sign != "signed" && y.Sign != "") || (y.Crossbar != "none" && y.Crossbar != "") || l.MaxTargets != 0 {
+		s("weights and fan-out")
+		s(y.Sign)
+		s(y.Crossbar)
+		i(l.MaxTargets)
+	}
 
 	// A network-on-chip that can lose spikes (a fixed tick whose late
 	// packets are dropped, or SpiNNaker-style drops after a blocked wait)

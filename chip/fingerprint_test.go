@@ -19,6 +19,7 @@ var (
 		"neuron.compare", "neuron.reset", "neuron.refractory_bits", "neuron.stochastic", "neuron.escape_entries",
 		"synapse.weight_bits", "synapse.weight_exp_min", "synapse.weight_exp_max", "synapse.max_delay",
 		"synapse.acc_bits", "synapse.acc_overflow",
+		"core.max_targets", "synapse.sign", "synapse.crossbar",
 	}
 	unfingerprinted = []string{
 		"name", "description", "clock_mhz", "sync", "tick_cycles",
@@ -44,11 +45,29 @@ var (
 // this test fails, the encoding of Fingerprint changed: either undo the
 // change, or (a field that changes what runs was added) bump
 // FingerprintVersion and update this number.
-const defaultFingerprint = 0xc30e5d3cc227fe02
+//
+// The default preset sets synapse.sign = "row", so its byte string carries
+// the weight-and-fan-out tail; signedFingerprint is the same description
+// with sign = "signed" (every new field at its default), which is the
+// fingerprint the default preset had before those fields existed: adding
+// them changed no description that does not use them.
+const (
+	defaultFingerprint = 0xa963e3ee4e66200e
+	signedFingerprint  = 0xc30e5d3cc227fe02
+)
 
 func TestFingerprintGolden(t *testing.T) {
-	if got := Default().Fingerprint(); got != defaultFingerprint {
+	c := Default()
+	if got := c.Fingerprint(); got != defaultFingerprint {
 		t.Errorf("default fingerprint = %#016x, want %#016x (the encoding changed: see the comment on defaultFingerprint)", got, uint64(defaultFingerprint))
+	}
+	c.Synapse.Sign = "signed"
+	if got := c.Fingerprint(); got != signedFingerprint {
+		t.Errorf("default with sign = \"signed\": fingerprint = %#016x, want %#016x (the new fields at their defaults must leave the byte string as it was)", got, uint64(signedFingerprint))
+	}
+	c.Synapse.Sign, c.Synapse.Crossbar = "", ""
+	if got := c.Fingerprint(); got != signedFingerprint {
+		t.Errorf("empty sign and crossbar (a Config built in Go): fingerprint = %#016x, want %#016x", got, uint64(signedFingerprint))
 	}
 }
 

@@ -158,8 +158,10 @@ func TestFourLoihiChips(t *testing.T) {
 				chipLinks++
 			}
 		}
-		if st.NoC.Routers != 512 || chipLinks != 2*(2*16+2*8) {
-			t.Errorf("%s: %d routers, %d chip-to-chip links; want 512 and %d", model, st.NoC.Routers, chipLinks, 2*(2*16+2*8))
+		bx, by := four.NoC.Block() // the routers of one chip: rx × ry (Loihi's 8×4 tiles)
+		rx, ry := four.Mesh.Width/bx, four.Mesh.Height/by
+		if st.NoC.Routers != 4*rx*ry || chipLinks != 2*(2*rx+2*ry) {
+			t.Errorf("%s: %d routers, %d chip-to-chip links; want %d and %d", model, st.NoC.Routers, chipLinks, 4*rx*ry, 2*(2*rx+2*ry))
 		}
 		t.Logf("%s: %d flit-hops, %d of them chip-to-chip; energy on links %.3g J", model, st.NoC.FlitHops, st.NoC.FlitHopsChip, st.Energy.Interconnect)
 	}
@@ -302,5 +304,57 @@ func TestNoCFailureModes(t *testing.T) {
 			t.Errorf("%s reroute: statistics depend on the worker count", model)
 		}
 		t.Logf("%s reroute: %d emergency detours, %d messages dropped", model, st3.NoC.Emergency, st3.Counts.Dropped)
+	}
+}
+
+// TestNoCConcentration runs CUBA on a loihi chip whose cores share routers
+// four by four (noc.cores_per_router = 4: Loihi's 8×4 tiles of 4 cores)
+// under both models and both routings: the spikes are the ideal network's,
+// the network has 32 routers, and packets between the cores of one tile
+// take no hop, so the flit-hops are fewer than with a router per core.
+func TestNoCConcentration(t *testing.T) {
+	one, err := chip.Preset("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ideal := withNoC(one, "ideal")
+	want, _ := runCUBA(t, ideal, 1)
+	for _, model := range []string{"analytic", "detailed", "analytic table", "detailed table"} {
+		per := withNoC(one, strings.Fields(model)[0])
+		per.NoC.CoresPerRouter = 0 // the baseline: a router per core (the preset has Loihi's tiles)
+		if strings.HasSuffix(model, "table") {
+			per.NoC.Routing, per.NoC.TableEntries = "table", 4096
+		}
+		tile := *per
+		tile.NoC.CoresPerRouter = 4
+		if err := tile.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		_, base := runCUBA(t, per, 1)
+		got, st := runCUBA(t, &tile, 2)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %d spikes with 4 cores per router, %d on the ideal network (or different ones)", model, len(got), len(want))
+		}
+		if st.NoC.Routers != 32 || st.NoC.CoresPerRouter != 4 || st.NoC.NX != 8 || st.NoC.NY != 4 {
+			t.Fatalf("%s: %d routers (%d × %d), %d cores per router; want 32 (8 × 4), 4", model, st.NoC.Routers, st.NoC.NX, st.NoC.NY, st.NoC.CoresPerRouter)
+		}
+		if st.NoC.FlitHops == 0 || st.NoC.FlitHops >= base.NoC.FlitHops || st.NoC.Deliveries != base.NoC.Deliveries {
+			t.Errorf("%s: %d flit-hops (%d deliveries) with tiles, %d (%d) with a router per core: want fewer hops, the same deliveries",
+				model, st.NoC.FlitHops, st.NoC.Deliveries, base.NoC.FlitHops, base.NoC.Deliveries)
+		}
+		if st.Counts.Late != 0 || st.Counts.Dropped != 0 || st.NoC.Deadlocks != 0 {
+			t.Errorf("%s: %d late, %d dropped, %d deadlocks", model, st.Counts.Late, st.Counts.Dropped, st.NoC.Deadlocks)
+		}
+		t.Logf("%s: %d flit-hops with 4 cores per router, %d with one; latency p50 %d p99 %d (one: %d, %d)",
+			model, st.NoC.FlitHops, base.NoC.FlitHops, st.NoC.Latency.P50, st.NoC.Latency.P99, base.NoC.Latency.P50, base.NoC.Latency.P99)
+	}
+	// a concentration that does not tile the mesh is refused at parse time
+	src, err := chip.PresetSource("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = chip.ParseConfig("x.toml", strings.Replace(src, "\ncores_per_router = 4", "\ncores_per_router = 3", 1))
+	if err == nil || !strings.Contains(err.Error(), "noc.cores_per_router = 3: want a block of 3 × 1 cores per router that tiles the 16 × 8 mesh") {
+		t.Errorf("cores_per_router = 3 on a 16 × 8 mesh: %v", err)
 	}
 }

@@ -9,7 +9,10 @@ import (
 )
 
 // limitedProgram builds a small random program inside every limit of cfg,
-// so each preset's datapath runs end to end.
+// so each preset's datapath runs end to end: weights obey the preset's sign
+// mode (MantissaRange), a binary crossbar gets one type and delay per axon
+// and one weight per neuron and axon type, and TrueNorth's stochastic
+// profile is its masked threshold (StochasticThreshold).
 func limitedProgram(cfg *Config, seed uint64) *Program {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	cores := min(4, cfg.Cores())
@@ -19,11 +22,19 @@ func limitedProgram(cfg *Config, seed uint64) *Program {
 	wmax := int64(1)<<cfg.Synapse.WeightBits - 1
 	biasMax := int64(1)<<(cfg.Neuron.BiasBits-1) - 1
 	vth := min(int64(1)<<(cfg.Neuron.VthBits-2)-1, 4*biasMax+4*wmax)
+	crossbar := cfg.Synapse.Crossbar == "binary"
+	types := cfg.Neuron.SynapseTypes
+	// weight draws a mantissa allowed for a synapse of type typ in a row
+	// that mixes signs or not
+	weight := func(mixed bool, typ int) int32 {
+		lo, hi, step := cfg.Synapse.MantissaRange(mixed, typ)
+		return lo + step*int32(rng.Int64N(int64(hi-lo)/int64(step)+1))
+	}
 	p := &Program{Seed: seed, Cores: make([]CoreProgram, cores)}
 	for ci := range p.Cores {
 		cp := &p.Cores[ci]
 		prof := Profile{Vth: int32(vth), Refractory: uint16(min(2, int(dp.refMax)))}
-		for k := 0; k < cfg.Neuron.SynapseTypes; k++ {
+		for k := 0; k < types; k++ {
 			prof.Du[k] = uint16(rng.Int64N(int64(dp.decayMax) + 1))
 		}
 		prof.Dv = uint16(rng.Int64N(int64(dp.decayMax)/8 + 1))
@@ -31,17 +42,46 @@ func limitedProgram(cfg *Config, seed uint64) *Program {
 		if cfg.Neuron.Stochastic {
 			q := prof
 			q.Escape = &Escape{Shift: uint8(max(0, cfg.Neuron.VthBits-8)), Offset: 1, Table: []uint32{1000, 30000, 65536}}
+			if crossbar {
+				e, err := StochasticThreshold(4, cfg.Neuron.Compare)
+				if err != nil {
+					panic(err)
+				}
+				q.Escape = e
+			}
 			cp.Profiles = append(cp.Profiles, q)
 		}
 		for i := 0; i < n; i++ {
 			cp.Neurons = append(cp.Neurons, Neuron{Profile: uint16(i % len(cp.Profiles)), BiasMant: int32(rng.Int64N(biasMax/2 + 1)),
 				BiasExp: uint8(rng.IntN(cfg.Neuron.BiasExpMax + 1))})
 		}
+		// a crossbar neuron's weight per axon type
+		var typeWeight [4][]int32
+		for k := 0; k < types; k++ {
+			for i := 0; i < n; i++ {
+				typeWeight[k] = append(typeWeight[k], weight(false, k))
+			}
+		}
 		for a := 0; a < axons; a++ {
 			ax := Axon{WeightExp: int8(cfg.Synapse.WeightExpMin + rng.IntN(cfg.Synapse.WeightExpMax-cfg.Synapse.WeightExpMin+1))}
-			for j := 0; j < 4; j++ {
-				ax.Synapses = append(ax.Synapses, Synapse{Neuron: uint32(rng.IntN(n)), Type: uint8(rng.IntN(cfg.Neuron.SynapseTypes)),
-					Delay: uint8(rng.IntN(cfg.Synapse.MaxDelay + 1)), Weight: int32(rng.Int64N(2*wmax+1) - wmax)})
+			mixed := rng.IntN(2) == 0
+			if crossbar {
+				ax.WeightExp = int8(cfg.Synapse.WeightExpMin)
+				typ, delay := rng.IntN(types), uint8(rng.IntN(cfg.Synapse.MaxDelay+1))
+				for _, j := range rng.Perm(n)[:4] {
+					ax.Synapses = append(ax.Synapses, Synapse{Neuron: uint32(j), Type: uint8(typ), Delay: delay, Weight: typeWeight[typ][j]})
+				}
+			} else {
+				positive := rng.IntN(2) == 0 // the sign of a single-sign row
+				for j := 0; j < 4; j++ {
+					typ := rng.IntN(types)
+					w := weight(mixed, typ)
+					if !mixed && cfg.Synapse.Sign == "row" && (w < 0) == positive {
+						w = -w
+					}
+					ax.Synapses = append(ax.Synapses, Synapse{Neuron: uint32(rng.IntN(n)), Type: uint8(typ),
+						Delay: uint8(rng.IntN(cfg.Synapse.MaxDelay + 1)), Weight: w})
+				}
 			}
 			cp.Axons = append(cp.Axons, ax)
 		}
@@ -86,6 +126,15 @@ func TestEveryPresetRuns(t *testing.T) {
 			}
 			if stats[0].Cycles == 0 || stats[0].Energy.Total <= 0 {
 				t.Errorf("cycles %d, energy %v: want both positive", stats[0].Cycles, stats[0].Energy.Total)
+			}
+			if cfg.Neuron.Stochastic {
+				fired := 0 // spikes of the stochastic profile's neurons (odd slots)
+				for _, sp := range results[0] {
+					fired += int(sp.Neuron & 1)
+				}
+				if fired == 0 {
+					t.Error("no stochastic neuron fired")
+				}
 			}
 		})
 	}

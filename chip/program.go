@@ -255,6 +255,9 @@ func (p *Program) Check(c *Config) error {
 				add(ci, fmt.Sprintf("neuron %d initial v", i), int64(nr.V), fmt.Sprintf("±%d (neuron.v_bits)", dp.vMax))
 			}
 			outs += len(nr.Out)
+			if c.Core.MaxTargets > 0 && len(nr.Out) > c.Core.MaxTargets {
+				add(ci, fmt.Sprintf("neuron %d output axons", i), int64(len(nr.Out)), fmt.Sprintf("%d (core.max_targets)", c.Core.MaxTargets))
+			}
 			for _, r := range nr.Out {
 				checkRef(ci, fmt.Sprintf("neuron %d output", i), r)
 			}
@@ -262,6 +265,7 @@ func (p *Program) Check(c *Config) error {
 		syns := 0
 		for a := range cp.Axons {
 			ax := &cp.Axons[a]
+			mixed := c.Synapse.Sign == "row" && !singleSign(ax.Synapses, int32(wmax))
 			if int(ax.WeightExp) < c.Synapse.WeightExpMin || int(ax.WeightExp) > c.Synapse.WeightExpMax {
 				add(ci, fmt.Sprintf("axon %d weight exponent", a), int64(ax.WeightExp), fmt.Sprintf("%d…%d (synapse.weight_exp_min/max)", c.Synapse.WeightExpMin, c.Synapse.WeightExpMax))
 			}
@@ -277,9 +281,20 @@ func (p *Program) Check(c *Config) error {
 					add(ci, fmt.Sprintf("axon %d synapse %d type", a, j), int64(s.Type), fmt.Sprintf("%d (neuron.synapse_types − 1)", n.SynapseTypes-1))
 				case int(s.Delay) > c.Synapse.MaxDelay:
 					add(ci, fmt.Sprintf("axon %d synapse %d delay", a, j), int64(s.Delay), fmt.Sprintf("%d (synapse.max_delay)", c.Synapse.MaxDelay))
-				case int64(s.Weight) > wmax || int64(s.Weight) < -wmax:
-					add(ci, fmt.Sprintf("axon %d synapse %d weight", a, j), int64(s.Weight), fmt.Sprintf("±%d (synapse.weight_bits)", wmax))
+				case c.Synapse.Sign == "signed" || c.Synapse.Sign == "":
+					if int64(s.Weight) > wmax || int64(s.Weight) < -wmax {
+						add(ci, fmt.Sprintf("axon %d synapse %d weight", a, j), int64(s.Weight), fmt.Sprintf("±%d (synapse.weight_bits)", wmax))
+					}
+				default:
+					if lim, ok := signLimit(&c.Synapse, mixed, a, s); !ok {
+						add(ci, fmt.Sprintf("axon %d synapse %d (type %d) weight", a, j, s.Type), int64(s.Weight), lim)
+					}
 				}
+			}
+		}
+		if c.Synapse.Crossbar == "binary" {
+			for _, e := range crossbarErrors(ci, cp, maxReported-len(errs)) {
+				errs = append(errs, e)
 			}
 		}
 		if syns > c.MaxSynapses() {
@@ -345,4 +360,45 @@ func (p *Program) Check(c *Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// singleSign reports whether a row fits one of Loihi's single-sign modes
+// (excitatory: every weight in 0…m; inhibitory: every weight in −m…0).
+// A row that does not must use the mixed sign mode, whose weights are the
+// even values −(m+1)…m−1: a row that mixes signs, or one that holds −(m+1).
+func singleSign(row []Synapse, m int32) bool {
+	pos, neg := false, false
+	for _, s := range row {
+		if s.Weight > m || s.Weight < -m {
+			return false
+		}
+		pos = pos || s.Weight > 0
+		neg = neg || s.Weight < 0
+	}
+	return !(pos && neg)
+}
+
+// signLimit checks a synapse's weight against the sign mode of spec
+// (MantissaRange); when it does not fit it returns the limit, worded for
+// a ResourceError, naming the fields and the reason.
+func signLimit(spec *SynapseSpec, mixed bool, axon int, s Synapse) (string, bool) {
+	lo, hi, step := spec.MantissaRange(mixed, int(s.Type))
+	w := s.Weight
+	if w >= lo && w <= hi && (w-lo)%step == 0 {
+		return "", true
+	}
+	switch spec.Sign {
+	case "row":
+		if mixed {
+			return fmt.Sprintf("the even values %d…%d (synapse.weight_bits; synapse.sign = \"row\" and axon %d needs the mixed sign mode)", lo, hi, axon), false
+		}
+		return fmt.Sprintf("%d…%d (synapse.weight_bits)", lo, hi), false
+	case "type":
+		what := "excitatory"
+		if s.Type != 0 {
+			what = "inhibitory"
+		}
+		return fmt.Sprintf("%d…%d (synapse.weight_bits, synapse.sign = \"type\": type %d is %s)", lo, hi, s.Type, what), false
+	}
+	return fmt.Sprintf("%d…%d in steps of %d (synapse.weight_bits)", lo, hi, step), false
 }

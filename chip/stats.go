@@ -22,9 +22,13 @@ type Stats struct {
 	NoC *router.Stats `json:"noc,omitempty"`
 }
 
-// Energy is the energy of a run by category, in joules.
+// Energy is the energy of a run by category, in joules. Dynamic is what
+// the counted events cost (every category but Static); Static is the
+// description's static (leakage) power over the emulated time, so
+// Total = Dynamic + Static.
 type Energy struct {
 	Total        float64 `json:"total_j"`
+	Dynamic      float64 `json:"dynamic_j"`
 	InputSpikes  float64 `json:"input_spikes_j"`
 	Synops       float64 `json:"synops_j"`
 	Neurons      float64 `json:"neurons_j"` // idle, active and firing updates
@@ -80,7 +84,8 @@ func (c *Config) energy(n *Counts, ticks uint64, seconds float64) Energy {
 		Barrier:      float64(ticks) * c.Cost.BarrierPJ * pJ,
 		Static:       c.Cost.StaticMW * 1e-3 * seconds,
 	}
-	e.Total = e.InputSpikes + e.Synops + e.Neurons + e.Messages + e.Interconnect + e.Barrier + e.Static
+	e.Dynamic = e.InputSpikes + e.Synops + e.Neurons + e.Messages + e.Interconnect + e.Barrier
+	e.Total = e.Dynamic + e.Static
 	return e
 }
 

@@ -33,7 +33,7 @@ func randomProgram(cfg *Config, seed uint64, cores, neurons int) *Program {
 			ax := Axon{WeightExp: int8(rng.IntN(4) - 1)}
 			for j := 0; j < 8; j++ {
 				ax.Synapses = append(ax.Synapses, Synapse{Neuron: uint32(rng.IntN(neurons)), Type: uint8(rng.IntN(2)),
-					Delay: uint8(rng.IntN(5)), Weight: int32(rng.IntN(400) - 180)})
+					Delay: uint8(rng.IntN(5)), Weight: 2 * int32(rng.IntN(200)-90)}) // even: Loihi's mixed-sign rows
 			}
 			cp.Axons = append(cp.Axons, ax)
 		}
@@ -328,7 +328,7 @@ func TestResourceErrors(t *testing.T) {
 		}, "core 1: axon 2 synapse 3 delay = 63 exceeds 62 (synapse.max_delay)"},
 		{"weight", func(p *Program) {
 			p.Cores[0].Axons[0].Synapses[0].Weight = -300
-		}, "weight = -300 exceeds ±255 (synapse.weight_bits)"},
+		}, "weight = -300 exceeds the even values -256…254 (synapse.weight_bits"},
 		{"dangling axon", func(p *Program) {
 			p.Cores[0].Neurons[0].Out = append(p.Cores[0].Neurons[0].Out, AxonRef{1, 99})
 		}, "core 0: neuron 0 output target axon = 99 exceeds core 1's 10 axons"},

@@ -865,8 +865,8 @@ func (n *Network) Check(cfg *chip.Config) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	wmax := int64(1)<<cfg.Synapse.WeightBits - 1
 	checkConns := func(where string, conns []Conn, preSize, postSize int, typ uint8, exps []int8) {
+		wlo, whi := weightBounds(cfg, typ) // the sign encoding's widest range (quantize.go)
 		if int(typ) >= cfg.Neuron.SynapseTypes {
 			add("%s: synapse type %d, the chip has %d (neuron.synapse_types)", where, typ, cfg.Neuron.SynapseTypes)
 		}
@@ -882,8 +882,8 @@ func (n *Network) Check(cfg *chip.Config) error {
 			switch {
 			case int(cn.Pre) >= preSize || int(cn.Post) >= postSize:
 				msg = fmt.Sprintf("%d → %d out of range (%d → %d)", cn.Pre, cn.Post, preSize, postSize)
-			case int64(cn.Weight) > wmax || int64(cn.Weight) < -wmax:
-				msg = fmt.Sprintf("weight mantissa %d exceeds ±%d (synapse.weight_bits)", cn.Weight, wmax)
+			case cn.Weight < wlo || cn.Weight > whi:
+				msg = weightRangeMsg(cn.Weight, wlo, whi, typ, cfg)
 			case int(cn.Delay) > cfg.Synapse.MaxDelay:
 				msg = fmt.Sprintf("delay %d ticks exceeds %d (synapse.max_delay)", cn.Delay, cfg.Synapse.MaxDelay)
 			default:
@@ -977,6 +977,9 @@ func (n *Network) Check(cfg *chip.Config) error {
 			}
 			seen[i] = true
 		}
+	}
+	if len(errs) == 0 {
+		errs = n.rowSignErrors(cfg) // a "row" chip's rule per sender (quantize.go)
 	}
 	return errors.Join(errs...)
 }

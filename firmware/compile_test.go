@@ -363,3 +363,39 @@ func BenchmarkCompile10M(b *testing.B) {
 	}
 	b.ReportMetric(10e6, "synapses/op")
 }
+
+// BenchmarkParsePD14 draws and quantizes the Potjans–Diesmann microcircuit
+// at 5 % of its neurons with the in-degrees kept: 1.5×10⁷ synapses, a
+// twentieth of the full model (aerie bench pd14 measures full scale).
+func BenchmarkParsePD14(b *testing.B) {
+	cfg := pd14Chip(b)
+	src := example(b, "pd14")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := ParseNetworkWith("pd14.toml", src, cfg, ParseOptions{Scale: 0.05}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompilePD14 compiles the microcircuit at 5 % (1.5×10⁷ synapses)
+// onto examples/chips/pd14.toml.
+func BenchmarkCompilePD14(b *testing.B) {
+	cfg := pd14Chip(b)
+	net, _, err := ParseNetworkWith("pd14.toml", example(b, "pd14"), cfg, ParseOptions{Scale: 0.05})
+	if err != nil {
+		b.Fatal(err)
+	}
+	syn := 0
+	for _, pr := range net.Projections {
+		syn += len(pr.Conns)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := Compile(net, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(syn), "synapses/op")
+}

@@ -20,7 +20,8 @@
 // weights become integers, and both the network language and the trainer's
 // deploy call it. The network language — PyNN-like TOML for networks
 // written by hand — is documented in nettoml.go and docs/networks.md;
-// examples/networks/ holds CUBA, Brunel and the relay.
+// examples/networks/ holds CUBA, Brunel, the relay and the Potjans–Diesmann
+// microcircuit (pd14.toml, for examples/chips/pd14.toml).
 //
 // # Compiling
 //
@@ -28,7 +29,8 @@
 // a chip description in five steps:
 //
 //  1. Check: names, sizes and references, and every integer against the
-//     chip's field widths (weights, delays, exponents, synapse types),
+//     chip's field widths (weights, delays, exponents, synapse types) and
+//     its weight sign encoding (quantize.go, "Weight grids"),
 //     with errors naming the population, projection or port and the
 //     connection. Connections of weight zero are dropped and counted.
 //  2. Placement: neurons are laid out population by population, in order,

@@ -38,11 +38,11 @@ package firmware
 //	name = "ee"            # optional, for messages
 //	pre = "exc"            # a population or a source
 //	post = "exc"           # a population
-//	connector = "fixed_probability"  # all_to_all | one_to_one | fixed_probability | fixed_number_pre | from_file
-//	p = 0.02               # fixed_probability: per ordered pair
-//	n = 100                # fixed_number_pre: presynaptic partners per target
+//	connector = "fixed_probability"  # all_to_all | one_to_one | fixed_probability | fixed_number_pre | fixed_total_number | from_file
+//	p = 0.02               # fixed_probability: per ordered pair; fixed_total_number: connection probability C
+//	n = 100                # fixed_number_pre: presynaptic partners per target; fixed_total_number: synapses Q
 //	with_replacement = false  # fixed_number_pre (false)
-//	allow_self = true      # all_to_all, fixed_probability, fixed_number_pre within one population (true)
+//	allow_self = true      # all_to_all, fixed_probability, fixed_number_pre, fixed_total_number within one population (true)
 //	file = "ee.csv"        # from_file: rows pre,post,weight[,delay] (mV, ms), relative to the TOML's folder
 //	weight = 1.62          # mV (the jump of the current, or of v for a delta synapse), or a distribution
 //	delay = 0.1            # ms, 1 … max_delay+1 ticks (default dt), or a distribution
@@ -63,7 +63,15 @@ package firmware
 //
 // A distribution is a table: { uniform = [lo, hi] } (lo ≤ x < hi) or
 // { normal = [mean, sd] }, optionally with clip = [lo, hi] (values are
-// clamped into the interval) and seed = n.
+// clamped into the interval) or, for a normal, redraw_min = lo and/or
+// redraw_max = hi (values outside are drawn again: a truncated normal,
+// NEST's redraw), and seed = n.
+//
+// fixed_total_number draws Q synapses between independently uniform pre-
+// and postsynaptic neurons (with replacement, NEST's fixed_total_number):
+// Q is n, or comes from p = C as Potjans & Diesmann 2014 define it,
+// Q = round(ln(1−C)/ln(1−1/(N_pre·N_post))). ParseOptions.Scale builds a
+// smaller network with the in-degrees kept.
 //
 // Every random draw comes from math/rand/v2's PCG keyed by (seed, stream),
 // where the stream is fixed by what is drawn and the index of its table
@@ -77,8 +85,9 @@ package firmware
 // problems are reported together, each with the line of its table or key.
 // Then the connectivity is drawn (fixed_probability by geometric skips,
 // fixed_number_pre by a partial Fisher–Yates shuffle or uniform draws with
-// replacement). Last, each population's voltage unit is chosen from the
-// weights that reach it (QuantizeLIF) and the weights become mantissas
+// replacement, fixed_total_number as sorted order statistics). Last, each
+// population's voltage unit is chosen from the weights that reach it
+// (QuantizeLIF) and the weights become mantissas
 // (QuantizeWeights); the Quantization that ParseNetworkWith returns, and
 // the quantize.<population> lines of Network.Provenance, say what came out.
 // Nothing panics on any input (FuzzNetworkTOML).
@@ -125,6 +134,17 @@ type ParseOptions struct {
 	// Seed, when set, replaces the file's top-level seed: the chip's noise
 	// seed and the seed of every draw that names no seed of its own.
 	Seed *uint64
+	// Scale, when in (0, 1), builds a smaller version of the network with
+	// the in-degrees kept (0 or 1: the file as written): every population
+	// and source has max(1, round(size·Scale)) members, fixed_number_pre
+	// keeps n, fixed_probability takes p/Scale (at most 1), and
+	// fixed_total_number keeps its mean in-degree (Q·N'_post/N_post, Q
+	// computed at the written sizes); all_to_all and one_to_one connect
+	// what is there, and from_file cannot be scaled. Weights are not
+	// compensated: with in-degrees kept, each neuron's mean input is the
+	// full network's. Input port channels and output port neurons are not
+	// scaled. The choice is in Network.Provenance["scale"].
+	Scale float64
 }
 
 // Quantization is what ParseNetworkWith's quantizer chose, per population
@@ -202,6 +222,12 @@ func ParseNetworkWith(name, src string, cfg *chip.Config, opt ParseOptions) (*Ne
 	if opt.MaxSynapses <= 0 || opt.MaxSynapses > MaxNetworkSynapses {
 		opt.MaxSynapses = MaxNetworkSynapses
 	}
+	if opt.Scale == 0 {
+		opt.Scale = 1
+	}
+	if !(opt.Scale > 0 && opt.Scale <= 1) {
+		return nil, nil, fmt.Errorf("firmware: %s: scale %g: want 0 < scale ≤ 1", name, opt.Scale)
+	}
 	b := &builder{file: name, cfg: cfg, opt: opt, loc: newLocator(src), f: &f}
 	return b.build()
 }
@@ -245,7 +271,10 @@ type sourceSpec struct {
 
 // connSpec holds the keys that projections and input ports share.
 type connSpec struct {
-	Connector       string   `toml:"connector"`
+	Connector string `toml:"connector"`
+	// P is fixed_probability's p, or fixed_total_number's connection
+	// probability C (Q = ln(1−C)/ln(1−1/(N_pre·N_post)) synapses); N is
+	// fixed_number_pre's in-degree or fixed_total_number's Q.
 	P               *float64 `toml:"p"`
 	N               *int64   `toml:"n"`
 	WithReplacement *bool    `toml:"with_replacement"`
@@ -283,9 +312,14 @@ type dist struct {
 	Normal  []float64 `toml:"normal"`
 	Clip    []float64 `toml:"clip"`
 	Seed    *int64    `toml:"seed"`
+	// RedrawMin and RedrawMax bound a normal by drawing again (either may
+	// be left out).
+	RedrawMin *float64 `toml:"redraw_min"`
+	RedrawMax *float64 `toml:"redraw_max"`
 
 	scalar bool
 	value  float64
+	redraw []float64 // [RedrawMin, RedrawMax], ±Inf where absent; nil without either
 }
 
 // UnmarshalTOML decodes a number or a distribution table.
@@ -312,6 +346,21 @@ func (d *dist) UnmarshalTOML(v any) error {
 				d.Normal, err = tomlFloats(x[k])
 			case "clip":
 				d.Clip, err = tomlFloats(x[k])
+			case "redraw_min", "redraw_max":
+				var f float64
+				switch v := x[k].(type) {
+				case int64:
+					f = float64(v)
+				case float64:
+					f = v
+				default:
+					err = fmt.Errorf("want a number, got %s", tomlType(x[k]))
+				}
+				if k == "redraw_min" {
+					d.RedrawMin = &f
+				} else {
+					d.RedrawMax = &f
+				}
 			case "seed":
 				s, ok := x[k].(int64)
 				if !ok {
@@ -319,10 +368,19 @@ func (d *dist) UnmarshalTOML(v any) error {
 				}
 				d.Seed = &s
 			default:
-				return fmt.Errorf("unknown key %q in a distribution (allowed here: uniform, normal, clip, seed)", k)
+				return fmt.Errorf("unknown key %q in a distribution (allowed here: uniform, normal, clip, redraw_min, redraw_max, seed)", k)
 			}
 			if err != nil {
 				return fmt.Errorf("%s: %v", k, err)
+			}
+		}
+		if d.RedrawMin != nil || d.RedrawMax != nil {
+			d.redraw = []float64{math.Inf(-1), math.Inf(1)}
+			if d.RedrawMin != nil {
+				d.redraw[0] = *d.RedrawMin
+			}
+			if d.RedrawMax != nil {
+				d.redraw[1] = *d.RedrawMax
 			}
 		}
 		return nil
@@ -412,8 +470,55 @@ func (d *dist) check(what string) error {
 			return fmt.Errorf("%s.clip = [%g, %g]: want lo ≤ hi", what, d.Clip[0], d.Clip[1])
 		}
 	}
+	if d.redraw != nil {
+		if err := d.checkRedraw(what); err != nil {
+			return err
+		}
+	}
 	if d.Seed != nil && *d.Seed < 0 {
 		return fmt.Errorf("%s.seed = %d: want ≥ 0", what, *d.Seed)
+	}
+	return nil
+}
+
+// minRedrawMass is the least probability a redraw interval may have under
+// its normal: a draw then takes at most 1/minRedrawMass tries on average.
+const minRedrawMass = 1e-3
+
+// maxRedrawTries bounds the tries of one redrawn value; with the mass at
+// least minRedrawMass, running out has probability below e^−1000, and the
+// value is then clamped into the interval (so a draw always ends).
+const maxRedrawTries = 1_000_000
+
+// checkRedraw validates redraw_min and redraw_max: a normal truncated to
+// [redraw_min, redraw_max] by drawing again (NEST's redraw and
+// normal_clipped); a bound left out is ±∞.
+func (d *dist) checkRedraw(what string) error {
+	r := d.redraw
+	for i, p := range []*float64{d.RedrawMin, d.RedrawMax} {
+		if p != nil && !finite(*p) {
+			return fmt.Errorf("%s.%s = %g: want a finite number (leave the key out for no bound)", what, []string{"redraw_min", "redraw_max"}[i], *p)
+		}
+	}
+	if !(r[0] < r[1]) {
+		return fmt.Errorf("%s: redraw_min %g ≥ redraw_max %g: want min < max", what, r[0], r[1])
+	}
+	if d.Normal == nil {
+		return fmt.Errorf("%s: redraw_min and redraw_max truncate a normal distribution; use clip or a narrower uniform for others", what)
+	}
+	if d.Clip != nil {
+		return fmt.Errorf("%s: want one of clip (clamp) and redraw_min/redraw_max (draw again), not both", what)
+	}
+	mean, sd := d.Normal[0], d.Normal[1]
+	if sd == 0 {
+		if mean < r[0] || mean > r[1] {
+			return fmt.Errorf("%s: [redraw_min, redraw_max] = [%g, %g] excludes the normal's only value %g (sd 0)", what, r[0], r[1], mean)
+		}
+		return nil
+	}
+	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-mean)/(sd*math.Sqrt2)) }
+	if m := cdf(r[1]) - cdf(r[0]); !(m >= minRedrawMass) {
+		return fmt.Errorf("%s: [redraw_min, redraw_max] = [%g, %g] holds %.3g of normal(%g, %g): want at least %g, or a draw would take too many tries", what, r[0], r[1], m, mean, sd, minRedrawMass)
 	}
 	return nil
 }
@@ -437,6 +542,9 @@ func (d *dist) bounds() (lo, hi float64) {
 			lo, hi = min(lo, hi), max(lo, hi)
 		}
 	}
+	if d.redraw != nil && !d.scalar {
+		lo, hi = max(lo, d.redraw[0]), min(hi, d.redraw[1])
+	}
 	return lo, hi
 }
 
@@ -450,6 +558,13 @@ func (d *dist) draw(r *rand.Rand) float64 {
 		x = d.Uniform[0] + (d.Uniform[1]-d.Uniform[0])*r.Float64()
 	default:
 		x = d.Normal[0] + d.Normal[1]*r.NormFloat64()
+		if d.redraw != nil {
+			lo, hi := d.redraw[0], d.redraw[1]
+			for try := 1; (x < lo || x > hi) && try < maxRedrawTries; try++ {
+				x = d.Normal[0] + d.Normal[1]*r.NormFloat64()
+			}
+			x = min(max(x, lo), hi)
+		}
 	}
 	if d.Clip != nil {
 		x = min(max(x, d.Clip[0]), d.Clip[1])
@@ -570,6 +685,7 @@ type popWork struct {
 	kind   string // "population" or "source"
 	idx    int    // index of its table
 	size   int
+	full   int // the size written in the file (size is it scaled)
 	lif    LIF
 	vinit  *dist
 	source *chip.Generator
@@ -587,6 +703,8 @@ type connWork struct {
 	post      int
 	preSize   int
 	postSize  int
+	preFull   int // the sizes written in the file (ParseOptions.Scale)
+	postFull  int
 	allowSelf bool
 	same      bool // pre and post are one population
 	typ       uint8
@@ -604,6 +722,7 @@ type connWork struct {
 	wmax       float64   // the largest |weight| (mV)
 	fileW      []float64 // from_file weights, per connection
 	fileDelays bool      // from_file rows carried delays
+	mixed      bool      // its senders' weights mix signs on a "row" chip (signRows)
 	exp        int8
 	report     WeightReport
 }
@@ -648,8 +767,8 @@ func (b *builder) build() (*Network, *Quantization, error) {
 		b.seed = *b.opt.Seed
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.Provenance)) {
-		if k == "dt_ms" || strings.HasPrefix(k, "quantize.") {
-			b.errorf(b.loc.key("provenance", 0, k), "provenance key %q is reserved (the parser writes dt_ms and quantize.*)", k)
+		if k == "dt_ms" || k == "scale" || strings.HasPrefix(k, "quantize.") {
+			b.errorf(b.loc.key("provenance", 0, k), "provenance key %q is reserved (the parser writes dt_ms, scale and quantize.*)", k)
 		}
 	}
 	b.index = map[string]int{}
@@ -684,6 +803,9 @@ func (b *builder) build() (*Network, *Quantization, error) {
 			return nil, nil, err
 		}
 	}
+	if err := b.signRows(); err != nil {
+		return nil, nil, err
+	}
 	aff := make([][]Afferent, len(b.pops))
 	for _, c := range b.projs {
 		aff[c.post] = append(aff[c.post], c.afferent())
@@ -715,6 +837,9 @@ func (b *builder) build() (*Network, *Quantization, error) {
 		net.Provenance[k] = v
 	}
 	net.Provenance["dt_ms"] = strconv.FormatFloat(b.dt, 'g', -1, 64)
+	if b.opt.Scale != 1 {
+		net.Provenance["scale"] = strconv.FormatFloat(b.opt.Scale, 'g', -1, 64)
+	}
 	for p := range b.pops {
 		pw := &b.pops[p]
 		pop := Population{Name: pw.name, Size: pw.size}
@@ -795,6 +920,14 @@ func (b *builder) size(kind string, idx int, name string, key string, v int64) (
 	return int(v), true
 }
 
+// scaled is a population's size under ParseOptions.Scale.
+func (b *builder) scaled(n int) int {
+	if b.opt.Scale == 1 || n == 0 {
+		return n
+	}
+	return max(1, int(math.Round(float64(n)*b.opt.Scale)))
+}
+
 func orDefault(p *float64, d float64) float64 {
 	if p == nil {
 		return d
@@ -810,7 +943,7 @@ func (b *builder) population(i int, s *popSpec) {
 	pw := popWork{name: s.Name, kind: kind, idx: i}
 	where := fmt.Sprintf("population %q", s.Name)
 	size, ok := b.size(kind, i, s.Name, "size", s.Size)
-	pw.size = size
+	pw.full, pw.size = size, b.scaled(size)
 	vals := map[string]float64{}
 	for _, k := range []struct {
 		key string
@@ -887,7 +1020,8 @@ func (b *builder) source(i int, s *sourceSpec) {
 	where := fmt.Sprintf("source %q", s.Name)
 	line := func(key string) int { return b.loc.key(kind, i, key) }
 	pw := popWork{name: s.Name, kind: kind, idx: i, source: &chip.Generator{}}
-	pw.size, _ = b.size(kind, i, s.Name, "size", s.Size)
+	pw.full, _ = b.size(kind, i, s.Name, "size", s.Size)
+	pw.size = b.scaled(pw.full)
 	switch {
 	case s.Rate != nil && (s.Period != nil || s.Phase != nil):
 		b.errorf(line("rate"), "%s: rate (Poisson) and period/phase (regular) exclude each other", where)
@@ -927,7 +1061,7 @@ func (b *builder) projection(j int, s *projSpec) {
 	}
 	ok := true
 	if pi, found := b.index[s.Pre]; found {
-		c.pre, c.preSize = pi, b.pops[pi].size
+		c.pre, c.preSize, c.preFull = pi, b.pops[pi].size, b.pops[pi].full
 	} else {
 		b.errorf(b.loc.key(kind, j, "pre"), "%s: pre = %q is not a population or source%s", c.where, s.Pre, b.known())
 		ok = false
@@ -937,7 +1071,7 @@ func (b *builder) projection(j int, s *projSpec) {
 			b.errorf(b.loc.key(kind, j, "post"), "%s: post = %q is a source: sources receive no synapses", c.where, s.Post)
 			ok = false
 		}
-		c.post, c.postSize = pi, b.pops[pi].size
+		c.post, c.postSize, c.postFull = pi, b.pops[pi].size, b.pops[pi].full
 	} else {
 		b.errorf(b.loc.key(kind, j, "post"), "%s: post = %q is not a population%s", c.where, s.Post, b.known())
 		ok = false
@@ -947,9 +1081,9 @@ func (b *builder) projection(j int, s *projSpec) {
 	if s.AllowSelf != nil {
 		c.allowSelf = *s.AllowSelf
 		switch s.Connector {
-		case "all_to_all", "fixed_probability", "fixed_number_pre":
+		case "all_to_all", "fixed_probability", "fixed_number_pre", "fixed_total_number":
 		default:
-			b.errorf(b.loc.key(kind, j, "allow_self"), "%s: allow_self is for all_to_all, fixed_probability and fixed_number_pre", c.where)
+			b.errorf(b.loc.key(kind, j, "allow_self"), "%s: allow_self is for all_to_all, fixed_probability, fixed_number_pre and fixed_total_number", c.where)
 		}
 	}
 	b.connection(c, ok)
@@ -974,10 +1108,10 @@ func (b *builder) input(i int, s *inputSpec) {
 		b.errorf(b.loc.key(kind, i, "channels"), "%s: channels = %d, want 1 … %d", c.where, s.Channels, b.opt.MaxNeurons)
 		ok = false
 	} else {
-		c.preSize = int(s.Channels)
+		c.preSize, c.preFull = int(s.Channels), int(s.Channels)
 	}
 	if pi, found := b.index[s.Post]; found && b.pops[pi].source == nil {
-		c.post, c.postSize = pi, b.pops[pi].size
+		c.post, c.postSize, c.postFull = pi, b.pops[pi].size, b.pops[pi].full
 	} else {
 		b.errorf(b.loc.key(kind, i, "post"), "%s: post = %q is not a population", c.where, s.Post)
 		ok = false
@@ -1011,8 +1145,8 @@ func (b *builder) connection(c *connWork, ok bool) {
 			ok = false
 		}
 	}
-	only("p", s.P != nil, "fixed_probability")
-	only("n", s.N != nil, "fixed_number_pre")
+	only("p", s.P != nil, "fixed_probability", "fixed_total_number")
+	only("n", s.N != nil, "fixed_number_pre", "fixed_total_number")
 	only("with_replacement", s.WithReplacement != nil, "fixed_number_pre")
 	only("file", s.File != "", "from_file")
 	c.seed = b.seed
@@ -1041,8 +1175,12 @@ func (b *builder) connection(c *connWork, ok bool) {
 		} else if c.p = *s.P; !(c.p >= 0 && c.p <= 1) {
 			b.errorf(line("p"), "%s: p = %g, want 0 ≤ p ≤ 1", c.where, c.p)
 			ok = false
+		} else if b.opt.Scale != 1 {
+			c.p = min(1, c.p/b.opt.Scale) // the in-degree kept
 		}
 		c.expected = c.p * float64(c.preSize) * float64(c.postSize)
+	case "fixed_total_number":
+		ok = b.totalNumber(c, ok) && ok
 	case "fixed_number_pre":
 		if s.N == nil {
 			b.errorf(line("connector"), "%s: fixed_number_pre needs n", c.where)
@@ -1073,15 +1211,19 @@ func (b *builder) connection(c *connWork, ok bool) {
 			b.errorf(line("connector"), "%s: from_file needs file", c.where)
 			ok = false
 		}
+		if b.opt.Scale != 1 {
+			b.errorf(line("connector"), "%s: a from_file projection cannot be scaled (scale %g)", c.where, b.opt.Scale)
+			ok = false
+		}
 		if s.Weight != nil {
 			b.errorf(line("weight"), "%s: from_file takes the weights from the file's third column, not from weight", c.where)
 			ok = false
 		}
 	case "":
-		b.errorf(b.loc.table(c.kind, c.idx), "%s: want a connector (all_to_all, one_to_one, fixed_probability, fixed_number_pre, from_file)", c.where)
+		b.errorf(b.loc.table(c.kind, c.idx), "%s: want a connector (all_to_all, one_to_one, fixed_probability, fixed_number_pre, fixed_total_number, from_file)", c.where)
 		ok = false
 	default:
-		b.errorf(line("connector"), "%s: connector %q, want all_to_all, one_to_one, fixed_probability, fixed_number_pre or from_file", c.where, s.Connector)
+		b.errorf(line("connector"), "%s: connector %q, want all_to_all, one_to_one, fixed_probability, fixed_number_pre, fixed_total_number or from_file", c.where, s.Connector)
 		ok = false
 	}
 	if s.Connector != "from_file" {
@@ -1233,6 +1375,8 @@ func (b *builder) connect(c *connWork) error {
 		if c.conns == nil && c.p > 0 {
 			return tooMany()
 		}
+	case "fixed_total_number":
+		c.conns = fixedTotalNumber(c.seed, streamOf(kindConnect, c.idx), c.n, c.preSize, c.postSize, noSelf)
 	case "fixed_number_pre":
 		c.conns = fixedNumberPre(rand.NewPCG(c.seed, streamOf(kindConnect, c.idx)), c.n, c.preSize, c.postSize, noSelf, c.repl, c.delayTick)
 	case "from_file":
@@ -1300,6 +1444,112 @@ func fixedProbability(r *rand.Rand, p float64, nPre, nPost int, noSelf bool, bud
 			return nil
 		}
 		out = append(out, Conn{Pre: uint32(i), Post: uint32(j)})
+	}
+	return out
+}
+
+// totalNumber checks a fixed_total_number table and sets c.n to its
+// number of synapses Q: n as written, or from the connection probability
+// p = C as Potjans & Diesmann 2014 define it (Cereb Cortex 24:785, eq. 1:
+// C is the probability that a pair has at least one of Q synapses drawn
+// with replacement), Q = ln(1−C)/ln(1−1/(N_pre·N_post)), rounded; under
+// ParseOptions.Scale, Q·N'_post/N_post (the in-degree kept).
+func (b *builder) totalNumber(c *connWork, ok bool) bool {
+	s := c.spec
+	line := func(key string) int { return b.loc.key(c.kind, c.idx, key) }
+	if s.WithReplacement != nil {
+		// only() has reported it: synapses are always drawn with replacement
+		return false
+	}
+	var q float64
+	switch {
+	case s.N != nil && s.P != nil:
+		b.errorf(line("p"), "%s: fixed_total_number takes n (synapses) or p (connection probability), not both", c.where)
+		return false
+	case s.N != nil:
+		if *s.N < 0 || *s.N > b.opt.MaxSynapses {
+			b.errorf(line("n"), "%s: n = %d, want 0 … %d synapses", c.where, *s.N, b.opt.MaxSynapses)
+			return false
+		}
+		q = float64(*s.N)
+	case s.P != nil:
+		p := *s.P
+		if !(p >= 0 && p < 1) {
+			b.errorf(line("p"), "%s: p = %g, want 0 ≤ p < 1 (the probability that a pair is connected; p = 1 would need infinitely many synapses)", c.where, p)
+			return false
+		}
+		if !ok {
+			return false
+		}
+		pairs := float64(c.preFull) * float64(c.postFull)
+		if pairs < 2 {
+			if p > 0 {
+				b.errorf(line("p"), "%s: p = %g between populations of %d and %d: a probability needs at least two pairs", c.where, p, c.preFull, c.postFull)
+				return false
+			}
+		} else {
+			q = math.Round(math.Log1p(-p) / math.Log1p(-1/pairs))
+		}
+	default:
+		b.errorf(line("connector"), "%s: fixed_total_number needs n (synapses) or p (connection probability)", c.where)
+		return false
+	}
+	if !ok {
+		return false
+	}
+	if b.opt.Scale != 1 && c.postFull > 0 {
+		q = math.Round(q * float64(c.postSize) / float64(c.postFull))
+	}
+	if q > float64(b.opt.MaxSynapses) {
+		b.errorf(b.loc.table(c.kind, c.idx), "%s: %.0f synapses, more than the cap of %d", c.where, q, b.opt.MaxSynapses)
+		return false
+	}
+	if q > 0 && c.same && !c.allowSelf && c.preSize < 2 {
+		b.errorf(line("allow_self"), "%s: no pair to connect (allow_self = false on a population of one)", c.where)
+		return false
+	}
+	c.n = int(q)
+	c.expected = q
+	return true
+}
+
+// fixedTotalNumber draws q synapses, each between a uniform presynaptic
+// and a uniform postsynaptic neuron independently (with replacement:
+// multapses; autapses unless noSelf), NEST's fixed_total_number. The
+// draws come out sorted pre-major, so a sender's synapses are consecutive
+// and the compiler reads them in order: the pair indices are q sorted
+// uniforms on [0, pairs), the order statistics made from q+1 exponential
+// spacings (E_1 + … + E_k)/(E_1 + … + E_{q+1}) (Devroye 1986, Non-Uniform
+// Random Variate Generation, ch. V.2), scaled to the pairs and truncated,
+// which is a sorted multiset of q independent uniform pairs. The sum is
+// drawn first, then the same stream again: no buffer.
+func fixedTotalNumber(seed, stream uint64, q, nPre, nPost int, noSelf bool) []Conn {
+	out := make([]Conn, q)
+	if q == 0 {
+		return out
+	}
+	cols := uint64(nPost)
+	if noSelf {
+		cols-- // post' = post + (post ≥ pre): the diagonal left out
+	}
+	pairs := uint64(nPre) * cols
+	r := rand.New(rand.NewPCG(seed, stream))
+	total := 0.0
+	for range q + 1 {
+		total += r.ExpFloat64()
+	}
+	r = rand.New(rand.NewPCG(seed, stream))
+	fp := float64(pairs)
+	cum := 0.0
+	for k := range out {
+		cum += r.ExpFloat64()
+		idx := uint64(float64(cum/total) * fp)
+		idx = min(idx, pairs-1)
+		i, j := idx/cols, idx%cols
+		if noSelf && j >= i {
+			j++
+		}
+		out[k] = Conn{Pre: uint32(i), Post: uint32(j)}
 	}
 	return out
 }
@@ -1498,7 +1748,7 @@ func (c *connWork) weightRand() *rand.Rand {
 // afferent summarises c's weights for the quantizer of its target, and
 // sets c.wmax.
 func (c *connWork) afferent() Afferent {
-	a := Afferent{Type: c.typ}
+	a := Afferent{Type: c.typ, Mixed: c.mixed}
 	switch {
 	case c.fileW != nil:
 		var vals []float64
@@ -1552,7 +1802,8 @@ func (b *builder) quantizeWeights(c *connWork) error {
 	}
 	wmax := c.wmax // set by afferent, a first pass over the draws
 	head := b.prefix(b.loc.key(c.kind, c.idx, "weight"))
-	exp, err := weightExp(wmax*scale, b.cfg)
+	g := b.weightGrid(c)
+	exp, err := weightExp(wmax*scale, g, b.cfg)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", head, c.where, unprefix(err))
 	}
@@ -1580,7 +1831,7 @@ func (b *builder) quantizeWeights(c *connWork) error {
 	if c.fileW == nil && c.weight.scalar {
 		// one weight: one rounding
 		w := c.weight.value
-		m := weightMant(w*scale, exp)
+		m := weightMant(w*scale, exp, g)
 		for i := range c.conns {
 			c.conns[i].Weight = m
 		}
@@ -1588,7 +1839,7 @@ func (b *builder) quantizeWeights(c *connWork) error {
 	} else {
 		for i := range c.conns {
 			w := next()
-			m := weightMant(w*scale, exp)
+			m := weightMant(w*scale, exp, g)
 			c.conns[i].Weight = m
 			account(w, m, 1)
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aerie-neuro/aerie/chip"
+	"github.com/aerie-neuro/aerie/examples/chips"
 	"github.com/aerie-neuro/aerie/examples/networks"
 )
 
@@ -21,6 +22,16 @@ import (
 func largeChip(t testing.TB) *chip.Config {
 	t.Helper()
 	cfg, err := chip.LoadConfig("../examples/chips/large.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// pd14Chip is examples/chips/pd14.toml, the chip of the PD14 example.
+func pd14Chip(t testing.TB) *chip.Config {
+	t.Helper()
+	cfg, err := chips.Config("pd14")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +48,7 @@ func example(t testing.TB, name string) string {
 }
 
 func TestExampleNames(t *testing.T) {
-	if got, want := networks.Names(), []string{"brunel", "brunel_sr", "cuba", "relay"}; !reflect.DeepEqual(got, want) {
+	if got, want := networks.Names(), []string{"brunel", "brunel_sr", "cuba", "pd14", "relay"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("examples %v, want %v", got, want)
 	}
 	if _, err := networks.Source("nope"); err == nil || !strings.Contains(err.Error(), "cuba") {
@@ -59,18 +70,24 @@ func TestLargeChip(t *testing.T) {
 
 // TestExamplesCompile parses every example and compiles it on its chip
 // (Brunel on examples/chips/large.toml, skipped with -short, as it has 15.6
-// million synapses; brunel_sr, its twin, is only parsed).
+// million synapses; brunel_sr, its twin, is only parsed; PD14 on
+// examples/chips/pd14.toml at 2 % of its size, as the full 3×10⁸ synapses
+// take gigabytes).
 func TestExamplesCompile(t *testing.T) {
 	for _, name := range networks.Names() {
 		t.Run(name, func(t *testing.T) {
 			cfg := chip.Default()
+			var opt ParseOptions
 			if strings.HasPrefix(name, "brunel") {
 				if testing.Short() {
 					t.Skip("15.6 M synapses; run without -short")
 				}
 				cfg = largeChip(t)
 			}
-			net, err := ParseNetwork(name+".toml", example(t, name), cfg)
+			if name == "pd14" {
+				cfg, opt.Scale = pd14Chip(t), 0.02
+			}
+			net, _, err := ParseNetworkWith(name+".toml", example(t, name), cfg, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -291,8 +308,9 @@ func TestFromFile(t *testing.T) {
 	}
 	ab, ba := net.Projections[0], net.Projections[1]
 	// weights 1.5, 0.75, 3, 1.5, −0.375 mV: ratios 1/2, 1/4, −1/8 of the
-	// largest, kept exact with 248 = 8·31
-	wantAB := []Conn{{0, 0, 124, 0}, {0, 1, 62, 1}, {1, 2, 248, 9}, {3, 0, 124, 0}, {2, 2, -31, 2}}
+	// largest; a's rows mix signs on the default chip's Loihi sign modes,
+	// so the mantissas are even: exact with 240 = 16·15
+	wantAB := []Conn{{0, 0, 120, 0}, {0, 1, 60, 1}, {1, 2, 240, 9}, {3, 0, 120, 0}, {2, 2, -30, 2}}
 	if !reflect.DeepEqual(ab.Conns, wantAB) {
 		t.Errorf("ab: %v, want %v", ab.Conns, wantAB)
 	}
@@ -539,6 +557,22 @@ func TestParseErrors(t *testing.T) {
 		{"input allow_self", pop + "[[input]]\nname = \"in\"\nchannels = 3\npost = \"a\"\nconnector = \"all_to_all\"\nweight = 1.0\nallow_self = true\n", nil, []string{"x.toml:10:", `unknown key "input.allow_self"`}},
 		{"missing file", pop + "[[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"from_file\"\nfile = \"nope.csv\"\n", nil, []string{"x.toml:8:", "nope.csv"}},
 		{"reserved provenance", "[provenance]\ndt_ms = \"1\"\n", nil, []string{"x.toml:2:", "reserved"}},
+		{"reserved provenance scale", "[provenance]\nscale = \"1\"\n", nil, []string{"x.toml:2:", "reserved"}},
+		{"total number without n or p", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\nweight = 1.0\n"), nil, []string{"x.toml:14:", "fixed_total_number needs n (synapses) or p"}},
+		{"total number n and p", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\nn = 5\np = 0.1\nweight = 1.0\n"), nil, []string{"x.toml:16:", "n (synapses) or p (connection probability), not both"}},
+		{"total number p = 1", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\np = 1.0\nweight = 1.0\n"), nil, []string{"x.toml:15:", "p = 1, want 0 ≤ p < 1"}},
+		{"total number negative n", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\nn = -3\nweight = 1.0\n"), nil, []string{"x.toml:15:", "n = -3, want 0 …"}},
+		{"total number huge n", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\nn = 9000000000\nweight = 1.0\n"), nil, []string{"x.toml:15:", "n = 9000000000"}},
+		{"total number with_replacement", proj("pre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\nn = 3\nwith_replacement = false\nweight = 1.0\n"), nil, []string{"x.toml:16:", "with_replacement is for connector fixed_number_pre"}},
+		{"total number no self on one", "[[population]]\nname = \"one\"\nsize = 1\n[[projection]]\npre = \"one\"\npost = \"one\"\nconnector = \"fixed_total_number\"\nn = 2\nallow_self = false\nweight = 1.0\n", nil, []string{"x.toml:9:", "no pair to connect"}},
+		{"redraw a uniform", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { uniform = [1.0, 2.0], redraw_max = 1.5 }\n"), nil, []string{"x.toml:15:", "truncate a normal"}},
+		{"redraw and clip", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { normal = [1.0, 2.0], redraw_min = 0.0, clip = [0.0, 3.0] }\n"), nil, []string{"x.toml:15:", "not both"}},
+		{"redraw empty", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { normal = [1.0, 2.0], redraw_min = 2.0, redraw_max = 2.0 }\n"), nil, []string{"x.toml:15:", "want min < max"}},
+		{"redraw string", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { normal = [1.0, 2.0], redraw_min = \"zero\" }\n"), nil, []string{"redraw_min", "want a number"}},
+		{"redraw far tail", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { normal = [1.0, 0.1], redraw_min = 2.0, redraw_max = 3.0 }\n"), nil, []string{"x.toml:15:", "want at least 0.001"}},
+		{"redraw excludes the value", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = { normal = [1.0, 0.0], redraw_min = 2.0 }\n"), nil, []string{"x.toml:15:", "excludes the normal's only value"}},
+		{"redrawn delay out of range", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = 1.0\ndelay = { normal = [1.0, 1.0], redraw_min = 0.1, redraw_max = 100.0 }\n"), nil, []string{"x.toml:16:", "more than 63"}},
+		{"redrawn delay unbounded", proj("pre = \"a\"\npost = \"b\"\nconnector = \"all_to_all\"\nweight = 1.0\ndelay = { normal = [6.0, 1.0], redraw_min = 0.1 }\n"), nil, []string{"x.toml:16:", "connection"}},
 		{"inhibitory on one type", pop + "tau_syn_i = 10.0\n" + "[[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"all_to_all\"\nweight = -1.0\nreceptor = \"inhibitory\"\n", &oneType,
 			[]string{"x.toml:10:", "one synapse type", "tau_syn_i (10 ms) differs"}},
 		{"linear decay", pop, preset(t, "truenorth"), []string{"needs a multiplicative decay"}},
@@ -607,6 +641,8 @@ func FuzzNetworkTOML(f *testing.F) {
 		}
 	}
 	f.Add("[[population]]\nname = \"a\"\nsize = 3\n[[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"fixed_number_pre\"\nn = 2\nwith_replacement = true\nallow_self = false\nweight = { normal = [1.0, 9.0] }\n")
+	f.Add("[[population]]\nname = \"a\"\nsize = 4\n[[population]]\nname = \"b\"\nsize = 3\n[[projection]]\npre = \"a\"\npost = \"b\"\nconnector = \"fixed_total_number\"\np = 0.3\nweight = { normal = [1.0, 0.5], redraw_min = 0.0 }\ndelay = { normal = [0.5, 0.2], redraw_min = 0.1, redraw_max = 1.0 }\n")
+	f.Add("[[population]]\nname = \"a\"\nsize = 2\n[[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"fixed_total_number\"\nn = 7\nallow_self = false\nweight = { normal = [-1.0, 0.1], redraw_max = 0.0 }\nreceptor = \"inhibitory\"\n")
 	f.Add("[[source]]\nname = \"s\"\nsize = 2\nperiod = 0.1\n[[population]]\nname = \"a\"\nsize = 2\ntau_syn_e = 0.0\n[[projection]]\npre = \"s\"\npost = \"a\"\nconnector = \"all_to_all\"\nweight = 30.0\n[[output]]\nname = \"o\"\npopulation = \"a\"\n")
 	cfg := chip.Default()
 	read := func(path string) ([]byte, error) {
@@ -662,5 +698,307 @@ func BenchmarkParseCUBA(b *testing.B) {
 		if _, err := ParseNetwork("cuba.toml", src, cfg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFixedTotalNumber: exactly Q synapses, every pair index in range and
+// sorted pre-major, no autapses with allow_self = false, Q from p as
+// Potjans & Diesmann define it, and pre- and postsynaptic neurons each
+// uniform (a chi-square test at a fixed seed).
+func TestFixedTotalNumber(t *testing.T) {
+	src := `seed = 4
+[[population]]
+name = "a"
+size = 40
+[[population]]
+name = "b"
+size = 25
+[[projection]]
+pre = "a"
+post = "b"
+connector = "fixed_total_number"
+n = 20000
+weight = 1.0
+delay = 0.3
+[[projection]]
+pre = "b"
+post = "b"
+connector = "fixed_total_number"
+n = 5000
+allow_self = false
+weight = 1.0
+[[projection]]
+pre = "a"
+post = "b"
+connector = "fixed_total_number"
+p = 0.1
+weight = 1.0
+[[projection]]
+pre = "a"
+post = "a"
+connector = "fixed_total_number"
+p = 0.0
+weight = 1.0
+`
+	net, err := ParseNetwork("total.toml", src, chip.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, bb, pab, none := net.Projections[0], net.Projections[1], net.Projections[2], net.Projections[3]
+	if len(ab.Conns) != 20000 || len(bb.Conns) != 5000 || len(none.Conns) != 0 {
+		t.Fatalf("%d, %d and %d synapses, want 20000, 5000 and 0", len(ab.Conns), len(bb.Conns), len(none.Conns))
+	}
+	// Q = round(ln(1 − 0.1)/ln(1 − 1/(40·25))) = round(105.30)
+	if got := len(pab.Conns); got != 105 {
+		t.Errorf("p = 0.1 between 40 and 25 neurons: %d synapses, want 105", got)
+	}
+	preCount, postCount := make([]float64, 40), make([]float64, 25)
+	for k, c := range ab.Conns {
+		if c.Pre >= 40 || c.Post >= 25 || c.Delay != 2 || c.Weight == 0 {
+			t.Fatalf("a→b synapse %d: %+v", k, c)
+		}
+		if k > 0 {
+			p := ab.Conns[k-1]
+			if c.Pre < p.Pre || c.Pre == p.Pre && c.Post < p.Post {
+				t.Fatalf("a→b synapses %d and %d out of pre-major order: %+v, %+v", k-1, k, p, c)
+			}
+		}
+		preCount[c.Pre]++
+		postCount[c.Post]++
+	}
+	// chi-square with 39 and 24 degrees of freedom: the 99.9 % points are
+	// 72.1 and 51.2
+	chi2 := func(counts []float64) float64 {
+		e := 20000 / float64(len(counts))
+		x := 0.0
+		for _, n := range counts {
+			x += (n - e) * (n - e) / e
+		}
+		return x
+	}
+	if x := chi2(preCount); x > 72.1 {
+		t.Errorf("presynaptic neurons not uniform: chi-square %.1f on 39 degrees of freedom", x)
+	}
+	if x := chi2(postCount); x > 51.2 {
+		t.Errorf("postsynaptic neurons not uniform: chi-square %.1f on 24 degrees of freedom", x)
+	}
+	self := 0
+	diag := make([]int, 25)
+	for _, c := range bb.Conns {
+		if c.Pre == c.Post {
+			self++
+		}
+		diag[c.Post]++
+	}
+	if self != 0 {
+		t.Errorf("allow_self = false: %d autapses", self)
+	}
+	// multapses: 5000 synapses on 600 pairs repeat pairs
+	pairs := map[[2]uint32]int{}
+	for _, c := range bb.Conns {
+		pairs[[2]uint32{c.Pre, c.Post}]++
+	}
+	if len(pairs) >= 5000 || len(pairs) > 600 {
+		t.Errorf("%d distinct pairs of 600 for 5000 synapses", len(pairs))
+	}
+	// another seed, other synapses; the same seed, the same ones
+	seed := uint64(5)
+	other, _, err := ParseNetworkWith("total.toml", src, chip.Default(), ParseOptions{Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(other.Projections[0].Conns, ab.Conns) {
+		t.Error("seed 5 drew the synapses of seed 4")
+	}
+	again, _ := ParseNetwork("total.toml", src, chip.Default())
+	if !reflect.DeepEqual(again.Projections, net.Projections) {
+		t.Error("two parses of one file differ")
+	}
+}
+
+// TestRedraw: a normal truncated by drawing again keeps every value in its
+// interval and is not clamped onto the bounds (clip would pile mass there).
+func TestRedraw(t *testing.T) {
+	src := `[[population]]
+name = "a"
+size = 100
+[[projection]]
+pre = "a"
+post = "a"
+connector = "fixed_total_number"
+n = 20000
+weight = { normal = [1.0, 1.0], redraw_min = 0.0 }
+delay = { normal = [0.3, 0.3], redraw_min = 0.1, redraw_max = 0.6 }
+[[projection]]
+pre = "a"
+post = "a"
+connector = "fixed_total_number"
+n = 20000
+weight = { normal = [-1.0, 1.0], redraw_max = 0.0 }
+receptor = "inhibitory"
+`
+	net, q, err := ParseNetworkWith("redraw.toml", src, chip.Default(), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exc, inh := net.Projections[0], net.Projections[1]
+	delays := map[uint8]int{}
+	var sum float64
+	for _, c := range exc.Conns {
+		if c.Weight < 0 || c.Delay > 5 {
+			t.Fatalf("excitatory synapse %+v: want weight ≥ 0, delay 0 … 5 (0.1 … 0.6 ms)", c)
+		}
+		delays[c.Delay]++
+		sum += float64(c.Weight) * q.Projections[0].StepMV
+	}
+	for _, c := range inh.Conns {
+		if c.Weight > 0 {
+			t.Fatalf("inhibitory synapse %+v: want weight ≤ 0", c)
+		}
+	}
+	// the normal(1, 1) truncated to [0, ∞) has mean 1 + φ(1)/Φ(1) = 1.2876
+	if m := sum / float64(len(exc.Conns)); math.Abs(m-1.2876) > 0.03 {
+		t.Errorf("mean redrawn weight %.4f mV, want 1.2876", m)
+	}
+	// clamping normal(0.3, 0.3) at 0.1 ms would put Φ(−0.667) = 25 % of
+	// the delays at one tick (0.1 … 0.15 ms: 25 % + 6.6 %); redrawing gives
+	// that band 6.6 %/(Φ(1) − Φ(−0.667)) = 11.8 %
+	if f := float64(delays[0]) / float64(len(exc.Conns)); f < 0.09 || f > 0.15 {
+		t.Errorf("%.3f of the delays at one tick, want about 0.118", f)
+	}
+}
+
+// TestScale: ParseOptions.Scale shrinks populations and sources and keeps
+// in-degrees: fixed_total_number by Q·N'/N, fixed_number_pre by n,
+// fixed_probability by p/scale; from_file refuses, and a scale outside
+// (0, 1] is an error.
+func TestScale(t *testing.T) {
+	src := `[[population]]
+name = "a"
+size = 1000
+[[population]]
+name = "b"
+size = 400
+[[source]]
+name = "s"
+size = 400
+rate = 10.0
+[[projection]]
+pre = "a"
+post = "b"
+connector = "fixed_total_number"
+p = 0.05
+weight = 1.0
+[[projection]]
+pre = "a"
+post = "b"
+connector = "fixed_number_pre"
+n = 30
+with_replacement = true
+weight = 1.0
+[[projection]]
+pre = "b"
+post = "a"
+connector = "fixed_probability"
+p = 0.01
+weight = 1.0
+[[projection]]
+pre = "s"
+post = "b"
+connector = "one_to_one"
+weight = 1.0
+`
+	full, err := ParseNetwork("scale.toml", src, chip.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _, err := ParseNetworkWith("scale.toml", src, chip.Default(), ParseOptions{Scale: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{250, 100, 100} {
+		if got := small.Populations[i].Size; got != want {
+			t.Errorf("population %d: %d members at scale 0.25, want %d", i, got, want)
+		}
+	}
+	// in-degrees: Q/N_post, n, p·N_pre
+	qFull := len(full.Projections[0].Conns)
+	if got, want := len(small.Projections[0].Conns), int(math.Round(float64(qFull)*100/400)); got != want {
+		t.Errorf("fixed_total_number: %d synapses at scale 0.25, want %d (the full %d × 100/400)", got, want, qFull)
+	}
+	if got := len(small.Projections[1].Conns); got != 30*100 {
+		t.Errorf("fixed_number_pre: %d synapses, want 3000", got)
+	}
+	// p/scale = 0.04 over 100 × 250 pairs: 1000 ± 31
+	if got := len(small.Projections[2].Conns); got < 870 || got > 1130 {
+		t.Errorf("fixed_probability: %d synapses, want about 1000", got)
+	}
+	if small.Provenance["scale"] != "0.25" || full.Provenance["scale"] != "" {
+		t.Errorf("provenance scale %q and %q", small.Provenance["scale"], full.Provenance["scale"])
+	}
+	for _, bad := range []float64{-0.5, 1.5, math.NaN(), math.Inf(1)} {
+		if _, _, err := ParseNetworkWith("scale.toml", src, chip.Default(), ParseOptions{Scale: bad}); err == nil || !strings.Contains(err.Error(), "want 0 < scale ≤ 1") {
+			t.Errorf("scale %v: %v", bad, err)
+		}
+	}
+	file := "[[population]]\nname = \"a\"\nsize = 10\n[[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"from_file\"\nfile = \"c.csv\"\n"
+	read := func(string) ([]byte, error) { return []byte("0,1,1.0\n"), nil }
+	if _, _, err := ParseNetworkWith("f.toml", file, chip.Default(), ParseOptions{Scale: 0.5, ReadFile: read}); err == nil || !strings.Contains(err.Error(), "f.toml:7:") || !strings.Contains(err.Error(), "cannot be scaled") {
+		t.Errorf("from_file at scale 0.5: %v", err)
+	}
+}
+
+// TestPD14Network: the example at 2 % has the published structure — eight
+// populations of round(0.02·N), the in-degrees of the full model (Q/N_post
+// with Q = ln(1−C)/ln(1−1/(N_pre·N_post))), one Poisson source per neuron
+// at K_ext·8 Hz, excitatory weights positive and inhibitory ones negative,
+// and every delay within 1 … 63 ticks.
+func TestPD14Network(t *testing.T) {
+	cfg := pd14Chip(t)
+	const scale = 0.02
+	net, q, err := ParseNetworkWith("pd14.toml", example(t, "pd14"), cfg, ParseOptions{Scale: scale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := []int{20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948}
+	if len(net.Populations) != 16 {
+		t.Fatalf("%d populations, want 8 and 8 sources", len(net.Populations))
+	}
+	indeg := make([]float64, 8)
+	for _, pr := range net.Projections {
+		pre := net.Populations[pr.Pre]
+		if pre.IsSource() {
+			continue
+		}
+		indeg[pr.Post] += float64(len(pr.Conns))
+		exc := strings.HasSuffix(pre.Name, "E")
+		for _, c := range pr.Conns {
+			if exc != (c.Weight > 0) || c.Weight == 0 {
+				t.Fatalf("%s: synapse %+v: an %s weight of the wrong sign", pr.Name, c, map[bool]string{true: "excitatory", false: "inhibitory"}[exc])
+			}
+		}
+	}
+	// full-scale in-degrees (benchmarks.md §3 via Q/N_post)
+	want := []float64{4995.1, 5285.0, 2806.4, 5888.4, 4943.9, 2736.0, 2563.6, 2434.1}
+	for i, n := range full {
+		p := net.Populations[i]
+		if p.Size != int(math.Round(scale*float64(n))) || p.V0 == nil {
+			t.Errorf("%s: %d neurons (want %d), initial membranes %v", p.Name, p.Size, int(math.Round(scale*float64(n))), p.V0 != nil)
+		}
+		if k := indeg[i] / float64(p.Size); math.Abs(k-want[i])/want[i] > 0.002 {
+			t.Errorf("%s: in-degree %.1f, want %.1f", p.Name, k, want[i])
+		}
+		src := net.Populations[8+i]
+		if !src.IsSource() || src.Size != p.Size || len(src.Source.Counts) == 0 {
+			t.Errorf("source %s: %d members, %+v", src.Name, src.Size, src.Source)
+		}
+	}
+	for j, r := range q.Projections {
+		if r.Zeroed != 0 || r.MaxRelErr > 0.02 {
+			t.Errorf("projection %s: %d weights zeroed, relative error %.3g", net.Projections[j].Name, r.Zeroed, r.MaxRelErr)
+		}
+	}
+	if _, _, err := Compile(net, cfg); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -42,9 +42,12 @@ package firmware
 //     largest |jump| is searched over 1 … 2^weight_bits − 1, the others being
 //     round(M·ratio), for the smallest largest relative error of the weight
 //     ratios (ties: the larger M); U then follows from M. CUBA's w_e = 45,
-//     w_i = −250 (−9/1.62 = −250/45, exact) come out of this search.
+//     w_i = −250 (−9/1.62 = −250/45, exact) come out of this search. If a
+//     row into the population mixes signs on a chip with Loihi's sign
+//     modes (Afferent.Mixed, "Weight grids" below), M and the others are
+//     even, M ≤ 2^weight_bits − 2.
 //   - distributed weights: U maps the largest |jump| to the largest
-//     mantissa.
+//     mantissa (of the mixed grid, if a row mixes signs).
 //   - no incoming weights: U is the largest the membrane allows.
 //
 // In every case the mantissas sit at the smallest exponent that loses no bits
@@ -234,56 +237,218 @@ func losslessExp(cfg *chip.Config) int {
 	return min(max(0, cfg.Synapse.WeightExpMin), cfg.Synapse.WeightExpMax)
 }
 
-// weightExp returns the exponent for weights whose largest magnitude is
-// xmax accumulator LSBs: the smallest exponent from losslessExp up at which
-// round(xmax/2^exp) fits the mantissa.
-func weightExp(xmax float64, cfg *chip.Config) (int8, error) {
-	wmax := float64(int64(1)<<cfg.Synapse.WeightBits - 1)
-	e := losslessExp(cfg)
-	for e >= 0 && e < cfg.Synapse.WeightExpMax && math.Round(xmax/math.Ldexp(1, e)) > wmax {
-		e++
-	}
-	if e < 0 {
-		// a chip with only negative exponents: the value added is
-		// mant >> −e, so only whole multiples of 2^−e are exact
-		if math.Round(xmax) > float64(int64(wmax)>>uint(-e)) {
-			return 0, fmt.Errorf("firmware: weights up to %.4g accumulator LSBs exceed ±%d >> %d (synapse.weight_bits, weight_exp_max %d)", xmax, int64(wmax), -e, cfg.Synapse.WeightExpMax)
-		}
-		return int8(e), nil
-	}
-	if math.Round(xmax/math.Ldexp(1, e)) > wmax {
-		return 0, fmt.Errorf("firmware: weights up to %.4g accumulator LSBs exceed ±%d·2^%d (synapse.weight_bits, weight_exp_max)", xmax, int64(wmax), cfg.Synapse.WeightExpMax)
-	}
-	return int8(e), nil
+// # Weight grids: how a chip encodes a weight's sign
+//
+// A synapse holds a mantissa whose sign the chip encodes in one of three
+// ways (chip.SynapseSpec.Sign, MantissaRange):
+//
+//   - "signed": every mantissa in ±(2^weight_bits − 1);
+//   - "row" (Loihi): an axon row whose weights share one sign has the whole
+//     magnitude range, but a row that mixes signs spends a bit on the sign,
+//     so its mantissas are even, in [−2^weight_bits, 2^weight_bits − 2]
+//     (with 8 bits: −256, −254, …, 254);
+//   - "type" (SpiNNaker): an unsigned magnitude, up to 2^weight_bits − 1,
+//     whose sign the synapse type gives (type 0 excitatory and positive,
+//     the others inhibitory and negative).
+//
+// WeightGrid is the set one row of one synapse type may hold, and every
+// quantizer here rounds onto it: the exponent is the smallest at which the
+// row's largest weight of each sign fits the grid (so a mixed Loihi row's
+// largest weight maps to ±254, not ±255), each mantissa the nearest grid
+// point, within half a grid step (Step·2^exp/2 accumulator LSBs).
+//
+// Which rows mix. On the chip a row is one sender's synapses onto one core
+// at one exponent (Compile, step 3), so whether it mixes signs depends on
+// placement. The quantizers decide before placement, and conservatively:
+// a sender (a neuron of a population, a channel of an input port) whose
+// weights have both signs, over all its projections, quantizes every one
+// of its rows on the mixed grid (signRows; the trainer's mixedRows). Every row the compiler cuts
+// from it is then valid wherever the network is placed, and placement
+// still never changes a run. Network.Check holds networks built by other
+// means to the finer rule that implies the chip's own per-row check: per
+// sender and exponent, the weights either share one sign or all lie on the
+// mixed grid (rowSignErrors). A "type" chip takes a weight of the wrong
+// sign for its synapse type as an error naming the projection: a network
+// with negative weights on an excitatory receptor is wrong for SpiNNaker.
+
+// WeightGrid is the set of weight mantissas a synapse may hold: Lo, Lo+Step,
+// …, Hi (Lo ≤ 0 ≤ Hi, Step 1 or 2).
+type WeightGrid struct {
+	Lo, Hi, Step int32
 }
 
-// weightMant is the mantissa of x accumulator LSBs at exponent e (chosen by
-// weightExp, so it fits).
-func weightMant(x float64, e int8) int32 {
-	if e < 0 {
-		return int32(math.Round(x)) << uint(-e)
+// RowGrid is the grid of a synapse of type typ on cfg, in a row that mixes
+// signs (mixed) or does not, with mantissas of at most bits magnitude bits
+// (0 or ≥ synapse.weight_bits: the chip's width). A narrower grid is the
+// chip's encoding at that width, a subset of the chip's own grid: a mixed
+// Loihi row at 4 bits holds −16, −14, …, 14.
+func RowGrid(cfg *chip.Config, bits int, mixed bool, typ int) WeightGrid {
+	s := cfg.Synapse
+	if bits > 0 && bits < s.WeightBits {
+		s.WeightBits = bits
 	}
-	return int32(math.Round(x / math.Ldexp(1, int(e))))
+	lo, hi, step := s.MantissaRange(mixed, typ)
+	return WeightGrid{Lo: lo, Hi: hi, Step: max(step, 1)}
 }
+
+// Contains reports whether mantissa m is on the grid.
+func (g WeightGrid) Contains(m int32) bool {
+	return m >= g.Lo && m <= g.Hi && (m-g.Lo)&(g.Step-1) == 0 // Step is 1 or 2
+}
+
+// Max is the largest magnitude the grid holds for the sign(s) it has:
+// 2^bits − 1, or 2^bits − 2 on a mixed row (whose negative end, −2^bits,
+// only a negative weight reaches).
+func (g WeightGrid) Max() int32 {
+	switch {
+	case g.Lo == 0:
+		return g.Hi
+	case g.Hi == 0:
+		return -g.Lo
+	}
+	return min(-g.Lo, g.Hi)
+}
+
+// String is the grid for messages: "−255…255", "even −256…254".
+func (g WeightGrid) String() string {
+	if g.Step == 2 {
+		return fmt.Sprintf("even %d…%d", g.Lo, g.Hi)
+	}
+	return fmt.Sprintf("%d…%d", g.Lo, g.Hi)
+}
+
+// mant returns the mantissa of x accumulator LSBs at exponent e on g: the
+// nearest grid point to x/2^e (ties away from zero), or at a negative
+// exponent (the chip adds mant >> −e) round(x) << −e; and whether x lay
+// beyond the grid and was clamped to its end (a weight of the sign a "type"
+// grid lacks clamps to zero).
+func (g WeightGrid) mant(x float64, e int) (int32, bool) {
+	lo, hi, step := float64(g.Lo), float64(g.Hi), float64(g.Step)
+	sh := 0
+	if e < 0 {
+		// every k << −e is even, so only the range binds
+		sh = -e
+		f := math.Ldexp(1, sh)
+		lo, hi, step = -math.Floor(-lo/f), math.Floor(hi/f), 1
+	} else {
+		x = x / math.Ldexp(1, e)
+	}
+	q := step * math.Round(x/step)
+	clipped := false
+	if q > hi {
+		q, clipped = hi, true
+	} else if q < lo {
+		q, clipped = lo, true
+	}
+	return int32(q) << uint(sh), clipped
+}
+
+// rowExp is the smallest exponent from losslessExp up at which weights from
+// xlo ≤ 0 to xhi ≥ 0 accumulator LSBs round onto g unclamped (a side the
+// grid lacks is ignored), and whether they do at the exponent returned
+// (false: not even at weight_exp_max).
+func (g WeightGrid) rowExp(xlo, xhi float64, cfg *chip.Config) (int8, bool) {
+	e := losslessExp(cfg)
+	for {
+		_, clo := g.mant(xlo, e)
+		_, chi := g.mant(xhi, e)
+		fits := (!clo || g.Lo == 0) && (!chi || g.Hi == 0)
+		if fits || e < 0 || e >= cfg.Synapse.WeightExpMax {
+			return int8(e), fits
+		}
+		e++
+	}
+}
+
+// weightExp returns the exponent, on grid g, for weights whose largest
+// magnitude is xmax accumulator LSBs, of either sign: the smallest from
+// losslessExp up at which ±xmax rounds onto the grid.
+func weightExp(xmax float64, g WeightGrid, cfg *chip.Config) (int8, error) {
+	e, ok := g.rowExp(-xmax, xmax, cfg)
+	if ok {
+		return e, nil
+	}
+	if e < 0 {
+		return 0, fmt.Errorf("firmware: weights up to %.4g accumulator LSBs exceed %s >> %d (synapse.weight_bits, weight_exp_max %d)", xmax, g, -e, cfg.Synapse.WeightExpMax)
+	}
+	return 0, fmt.Errorf("firmware: weights up to %.4g accumulator LSBs exceed %s·2^%d (synapse.weight_bits, weight_exp_max)", xmax, g, cfg.Synapse.WeightExpMax)
+}
+
+// weightMant is the mantissa of x accumulator LSBs at exponent e on grid g
+// (e chosen by weightExp, so it fits).
+func weightMant(x float64, e int8, g WeightGrid) int32 {
+	m, _ := g.mant(x, int(e))
+	return m
+}
+
+// QuantizeRow quantizes one row of weights sharing an exponent onto grid g:
+// x[i] accumulator LSBs become dst[i]·2^exp, exp the smallest exponent from
+// 0 (or weight_exp_min if positive) at which every x rounds onto g, dst[i]
+// the nearest grid point — within ±½·g.Step·2^exp LSBs of x (±½ LSB at a
+// negative exponent). If the row does not fit even at weight_exp_max, the
+// weights beyond the grid are clamped to its ends (and, on a "type" grid,
+// weights of the wrong sign to zero) and counted in clipped. dst must have
+// len(x) entries.
+func QuantizeRow(dst []int32, x []float64, g WeightGrid, cfg *chip.Config) (exp int8, clipped int) {
+	xlo, xhi := 0.0, 0.0
+	for _, v := range x {
+		xlo, xhi = min(xlo, v), max(xhi, v)
+	}
+	exp, _ = g.rowExp(xlo, xhi, cfg)
+	for i, v := range x {
+		m, c := g.mant(v, int(exp))
+		dst[i] = m
+		if c {
+			clipped++
+		}
+	}
+	return exp, clipped
+}
+
+// Signs is a set of weight signs: SignPos, SignNeg or both (a sender's
+// weights, to decide whether its rows mix signs).
+type Signs uint8
+
+// The members of Signs.
+const (
+	SignPos Signs = 1 << iota // some weight > 0
+	SignNeg                   // some weight < 0
+)
+
+// Of adds the sign of w (nothing for zero).
+func (s Signs) Of(w float64) Signs {
+	switch {
+	case w > 0:
+		return s | SignPos
+	case w < 0:
+		return s | SignNeg
+	}
+	return s
+}
+
+// Mixed reports whether the set holds both signs.
+func (s Signs) Mixed() bool { return s == SignPos|SignNeg }
 
 // ErrWeightsVanish is returned (wrapped) when every non-zero weight of a set
 // quantizes to a zero mantissa: at the chosen scale the weights are below
 // half a mantissa LSB and could never change a run.
 var ErrWeightsVanish = errors.New("every weight quantizes to zero")
 
-// QuantizeWeights maps float weights onto mantissas sharing one exponent:
-// w[i]·scale accumulator LSBs become mant[i]·2^exp, with exp the smallest
-// exponent (from 0, or weight_exp_min if positive) at which the largest
-// |w|·scale fits the mantissa width, and mant[i] = round(w[i]·scale/2^exp).
-// Each weight is then within ±½·2^exp LSBs of w·scale: a relative error of
-// at most 1/(2·|mant| − 1), about 1/(2·(2^weight_bits − 1)) for the largest.
+// QuantizeWeights maps float weights onto mantissas sharing one exponent on
+// grid g (RowGrid): w[i]·scale accumulator LSBs become mant[i]·2^exp, with
+// exp the smallest exponent (from 0, or weight_exp_min if positive) at
+// which the largest |w|·scale fits the grid, of either sign, and mant[i]
+// the nearest grid point to w[i]·scale/2^exp. Each weight is then within
+// ±½·g.Step·2^exp LSBs of w·scale: a relative error of at most
+// g.Step/(2·|mant| − g.Step), about 1/(2·(2^weight_bits − 1)) for the
+// largest on a signed grid and twice that on a mixed Loihi row.
 //
 // scale is accumulator LSBs per unit of w; for weights in mV onto a
 // population quantized by QuantizeLIF it is QuantizedLIF.WeightScale of the
-// synapse type. Errors: a non-finite weight or scale, weights too large for
-// weight_exp_max, and every non-zero weight rounding to zero
-// (ErrWeightsVanish).
-func QuantizeWeights(w []float64, scale float64, cfg *chip.Config) (mant []int32, exp int8, err error) {
+// synapse type. Errors: a non-finite weight or scale, a weight of the sign
+// a "type" grid lacks, weights too large for weight_exp_max, and every
+// non-zero weight rounding to zero (ErrWeightsVanish).
+func QuantizeWeights(w []float64, scale float64, g WeightGrid, cfg *chip.Config) (mant []int32, exp int8, err error) {
 	if !(scale > 0) || !finite(scale) {
 		return nil, 0, fmt.Errorf("firmware: weight scale %g: want a finite scale > 0", scale)
 	}
@@ -292,20 +457,23 @@ func QuantizeWeights(w []float64, scale float64, cfg *chip.Config) (mant []int32
 		if !finite(x) {
 			return nil, 0, fmt.Errorf("firmware: weight %d is %g", i, x)
 		}
+		if (x > 0 && g.Hi == 0) || (x < 0 && g.Lo == 0) {
+			return nil, 0, fmt.Errorf("firmware: weight %d is %g, but the grid %s holds only the other sign (synapse.sign = \"type\": the synapse type gives the sign)", i, x, g)
+		}
 		xmax = max(xmax, math.Abs(x*scale))
 	}
-	exp, err = weightExp(xmax, cfg)
+	exp, err = weightExp(xmax, g, cfg)
 	if err != nil {
 		return nil, 0, err
 	}
 	mant = make([]int32, len(w))
 	nonzero := false
 	for i, x := range w {
-		mant[i] = weightMant(x*scale, exp)
+		mant[i] = weightMant(x*scale, exp, g)
 		nonzero = nonzero || mant[i] != 0
 	}
 	if !nonzero && xmax > 0 {
-		return nil, 0, fmt.Errorf("firmware: %w: the largest |w| is %.3g accumulator LSBs (scale %.4g per unit), below ½", ErrWeightsVanish, xmax, scale)
+		return nil, 0, fmt.Errorf("firmware: %w: the largest |w| is %.3g accumulator LSBs (scale %.4g per unit), below half a grid step", ErrWeightsVanish, xmax, scale)
 	}
 	return mant, exp, nil
 }
@@ -469,6 +637,10 @@ type Afferent struct {
 	Type        uint8
 	Weights     []float64
 	Distributed bool
+	// Mixed says the weights arrive on rows that mix signs on a "row"
+	// chip (see "Weight grids"): the unit then maps the largest weight to
+	// the mixed grid's largest mantissa (2^weight_bits − 2, even).
+	Mixed bool
 }
 
 // QuantizedLIF is a population on the chip's grid, with what the rounding
@@ -565,9 +737,10 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 
 	// The jumps of u (in mV·κ) that the unit must represent.
 	var values []float64
-	distributed := false
+	distributed, mixed := false, false
 	jmax := 0.0
 	for _, a := range in {
+		mixed = mixed || a.Mixed
 		if int(a.Type) >= n.SynapseTypes {
 			return nil, fmt.Errorf("firmware: weights on synapse type %d; chip %s has %d (neuron.synapse_types)", a.Type, cfg.Name, n.SynapseTypes)
 		}
@@ -605,12 +778,17 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 	}
 	uMax *= 1 - 1e-9 // so that rounding at the cap stays inside it
 
+	// The grid of the mantissas: if any row into the population mixes
+	// signs on a "row" chip, the even one (the others then round more
+	// finely than the search assumes, never more coarsely).
+	g := RowGrid(cfg, 0, mixed && cfg.Synapse.Sign == "row", 0)
 	e0 := losslessExp(cfg)
 	lsb := math.Ldexp(1, e0) * act // u units of one mantissa step at e0
-	wmax := int64(1)<<cfg.Synapse.WeightBits - 1
+	wmax, step := int64(g.Max()), int64(g.Step)
 	if e0 < 0 {
 		lsb = act
 		wmax >>= uint(-e0)
+		step = 1 // k << −e0 is even whatever k
 	}
 	var unit float64
 	switch {
@@ -623,10 +801,10 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 			bound = int64(lim)
 			q.Capped = true
 		}
-		if bound < 1 {
+		if bound < step {
 			return nil, fmt.Errorf("firmware: the largest weight is %.3g of a mantissa step at the largest unit the membrane allows (%.4g units/mV): the weights are too small for the threshold span", uMax*jmax/lsb, uMax)
 		}
-		m, rerr := ratioSearch(values, jmax, bound)
+		m, rerr := ratioSearch(values, jmax, bound, step)
 		q.Fixed, q.RatioErr, q.Mantissa = true, rerr, int32(m)
 		unit = float64(m) * lsb / jmax
 	default:
@@ -635,7 +813,7 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 		if unit > uMax {
 			unit = uMax
 			q.Capped = true
-			q.Mantissa = int32(math.Round(jmax * unit / lsb))
+			q.Mantissa = int32(float64(step) * math.Round(jmax*unit/lsb/float64(step)))
 		}
 		if q.Mantissa == 0 {
 			return nil, fmt.Errorf("firmware: the largest weight is %.3g of a mantissa step at the largest unit the membrane allows (%.4g units/mV): the weights are too small for the threshold span", uMax*jmax/lsb, uMax)
@@ -661,16 +839,18 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 	return q, nil
 }
 
-// ratioSearch finds the mantissa M ≤ bound of the largest |jump| jmax for
-// which the other values' mantissas round(M·v/jmax) keep the ratios v/jmax
+// ratioSearch finds the mantissa M ≤ bound, a multiple of step (2 on a
+// mixed Loihi row), of the largest |jump| jmax for which the other values'
+// mantissas, M·v/jmax rounded to a multiple of step, keep the ratios v/jmax
 // with the smallest largest relative error; ties go to the larger M.
-func ratioSearch(values []float64, jmax float64, bound int64) (int64, float64) {
+func ratioSearch(values []float64, jmax float64, bound, step int64) (int64, float64) {
 	best, bestErr := int64(0), math.Inf(1)
-	for m := int64(1); m <= bound; m++ {
+	st := float64(step)
+	for m := step; m <= bound; m += step {
 		worst := 0.0
 		for _, v := range values {
 			x := float64(m) * math.Abs(v) / jmax
-			e := math.Abs(math.Round(x)-x) / x
+			e := math.Abs(st*math.Round(x/st)-x) / x
 			worst = max(worst, e)
 		}
 		switch {
@@ -693,3 +873,231 @@ func containsFloat(s []float64, x float64) bool {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// weightGrid is the grid c's weights quantize onto: its synapse type's, on
+// the mixed grid if signRows marked its senders as mixing signs.
+func (b *builder) weightGrid(c *connWork) WeightGrid {
+	return RowGrid(b.cfg, 0, c.mixed, int(c.typ))
+}
+
+// signs returns the signs of c's weights: for a distribution, the signs of
+// its support when it has one sign, else of its draws (a second pass, which
+// weightRand repeats exactly, until both signs are seen).
+func (c *connWork) signs() Signs {
+	var s Signs
+	switch {
+	case len(c.conns) == 0:
+	case c.fileW != nil:
+		for _, w := range c.fileW {
+			if s = s.Of(w); s.Mixed() {
+				break
+			}
+		}
+	case c.weight == nil:
+	case c.weight.scalar:
+		s = s.Of(c.weight.value)
+	default:
+		// a support of one sign needs no draws
+		if lo, hi := c.weight.bounds(); lo >= 0 || hi <= 0 {
+			return s.Of(lo).Of(hi)
+		}
+		r := c.weightRand()
+		for range c.conns {
+			if s = s.Of(c.weight.draw(r)); s.Mixed() {
+				break
+			}
+		}
+	}
+	return s
+}
+
+// signRows applies the chip's sign encoding to the network's connections
+// before the populations' units are chosen (see "Weight grids" above). On
+// a "row" chip it marks the projections whose senders mix signs — the
+// network language decides per presynaptic population, over all its
+// projections (an input port is its own senders) — so that their units and
+// mantissas target the mixed grid. On a "type" chip a weight whose sign
+// disagrees with its receptor is an error naming the projection.
+func (b *builder) signRows() error {
+	switch b.cfg.Synapse.Sign {
+	case "row":
+		pre := map[[2]int]Signs{} // (pre population or −1, input port index)
+		key := func(c *connWork) [2]int {
+			if c.pre < 0 {
+				return [2]int{-1, c.idx}
+			}
+			return [2]int{c.pre, 0}
+		}
+		sig := make([]Signs, len(b.projs))
+		for i, c := range b.projs {
+			sig[i] = c.signs()
+			pre[key(c)] |= sig[i]
+		}
+		for _, c := range b.projs {
+			c.mixed = pre[key(c)].Mixed()
+		}
+	case "type":
+		for _, c := range b.projs {
+			s := c.signs()
+			g := RowGrid(b.cfg, 0, false, int(c.typ))
+			bad := (s&SignNeg != 0 && g.Lo == 0) || (s&SignPos != 0 && g.Hi == 0)
+			if !bad {
+				continue
+			}
+			want, got := "excitatory: weights ≥ 0", "negative"
+			if g.Hi == 0 {
+				want, got = "inhibitory: weights ≤ 0", "positive"
+			}
+			return fmt.Errorf("%s: %s: %s weights on receptor %q (synapse type %d, %s); chip %s gives a weight's sign by its synapse type (synapse.sign = \"type\"), so a receptor carries one sign (a distribution keeps one sign with clip or redraw at 0)",
+				b.prefix(b.loc.key(c.kind, c.idx, "weight")), c.where, got, c.receptor, c.typ, want, b.cfg.Name)
+		}
+	}
+	return nil
+}
+
+// weightBounds is the widest range of mantissas cfg's sign encoding allows
+// a synapse of type typ, in a row that mixes signs or not: the per-weight
+// check of Network.Check (rowSignErrors adds the per-row rule).
+func weightBounds(cfg *chip.Config, typ uint8) (lo, hi int32) {
+	lo0, hi0, _ := cfg.Synapse.MantissaRange(false, int(typ))
+	lo1, hi1, _ := cfg.Synapse.MantissaRange(true, int(typ))
+	return min(lo0, lo1), max(hi0, hi1)
+}
+
+// weightRangeMsg says why mantissa w lies outside weightBounds lo…hi.
+func weightRangeMsg(w, lo, hi int32, typ uint8, cfg *chip.Config) string {
+	switch cfg.Synapse.Sign {
+	case "type":
+		switch {
+		case lo == 0 && w < 0:
+			return fmt.Sprintf("weight mantissa %d is negative on synapse type %d, which is excitatory (synapse.sign = \"type\": the synapse type gives the sign)", w, typ)
+		case hi == 0 && w > 0:
+			return fmt.Sprintf("weight mantissa %d is positive on synapse type %d, which is inhibitory (synapse.sign = \"type\": the synapse type gives the sign)", w, typ)
+		}
+		return fmt.Sprintf("weight mantissa %d exceeds %d…%d (synapse.weight_bits)", w, lo, hi)
+	case "row":
+		return fmt.Sprintf("weight mantissa %d exceeds ±%d (synapse.weight_bits; a row that mixes signs also holds %d, synapse.sign = \"row\")", w, hi, lo)
+	}
+	return fmt.Sprintf("weight mantissa %d exceeds ±%d (synapse.weight_bits)", w, hi)
+}
+
+// rowSignErrors holds a network for a "row" chip to the rule that makes
+// every axon row the compiler can cut from it valid (see "Weight grids"):
+// per sender (a neuron, an input channel) and weight exponent, either all
+// its weights share one sign (any mantissa in ±(2^weight_bits − 1)) or all
+// lie on the mixed grid (even, −2^weight_bits … 2^weight_bits − 2). Errors
+// name the projection or port, the connection and the sender. Network.Check
+// calls it once the references are known to be good.
+func (n *Network) rowSignErrors(cfg *chip.Config) []error {
+	if cfg.Synapse.Sign != "row" {
+		return nil
+	}
+	type list struct {
+		where  string
+		sender string // "neuron %d of …" or "channel %d"
+		conns  []Conn
+		typ    uint8
+		exp    int8
+		rowExp []int8
+		// sg[2i] and sg[2i+1]: the exponents (a bit each) at which sender
+		// i sends positive and negative weights, side by side in memory
+		sg []uint64
+	}
+	bit := func(e int8) uint64 { return 1 << (uint(int(e)-cfg.Synapse.WeightExpMin) & 63) }
+	sg := make([][]uint64, len(n.Populations))
+	var lists []list
+	for j := range n.Projections {
+		pr := &n.Projections[j]
+		where := fmt.Sprintf("projection %d", j)
+		if pr.Name != "" {
+			where = fmt.Sprintf("projection %d (%s)", j, pr.Name)
+		}
+		if sg[pr.Pre] == nil {
+			sg[pr.Pre] = make([]uint64, 2*n.Populations[pr.Pre].Size)
+		}
+		lists = append(lists, list{where: where, sender: fmt.Sprintf("neuron %%d of %q", n.Populations[pr.Pre].Name), conns: pr.Conns, typ: pr.Type, exp: pr.WeightExp, rowExp: pr.RowExp, sg: sg[pr.Pre]})
+	}
+	for i := range n.Inputs {
+		in := &n.Inputs[i]
+		s := make([]uint64, 2*in.Channels)
+		sg = append(sg, s)
+		lists = append(lists, list{where: fmt.Sprintf("input port %d (%s)", i, in.Name), sender: "channel %d", conns: in.Conns, typ: in.Type, exp: in.WeightExp, rowExp: in.RowExp, sg: s})
+	}
+	exp := func(l *list, cn Conn) int8 {
+		if l.rowExp != nil {
+			return l.rowExp[cn.Pre]
+		}
+		return l.exp
+	}
+	// wmin is a single-sign row's most negative mantissa; below says some
+	// mantissa lies below it (which only a mixed row may hold)
+	wmin, below := -int32(1)<<cfg.Synapse.WeightBits+1, false
+	for li := range lists {
+		l := &lists[li]
+		s, b := l.sg, bit(l.exp)
+		for _, cn := range l.conns {
+			if l.rowExp != nil {
+				b = bit(l.rowExp[cn.Pre])
+			}
+			if cn.Weight != 0 {
+				s[2*int(cn.Pre)+int(uint32(cn.Weight)>>31)] |= b
+			}
+			below = below || cn.Weight < wmin
+		}
+	}
+	// no sender mixes signs and no mantissa needs a mixed row: every
+	// weight is within the single-sign range, which checkConns has held
+	mixes := below
+	for _, s := range sg {
+		for i := 0; i+1 < len(s) && !mixes; i += 2 {
+			mixes = s[i]&s[i+1] != 0
+		}
+	}
+	if !mixes {
+		return nil
+	}
+	var errs []error
+	for li := range lists {
+		l := &lists[li]
+		one, mix := RowGrid(cfg, 0, false, int(l.typ)), RowGrid(cfg, 0, true, int(l.typ))
+		b0 := bit(l.exp)
+		bad, first := 0, ""
+		for ci, cn := range l.conns {
+			if cn.Weight == 0 {
+				continue
+			}
+			b := b0
+			if l.rowExp != nil {
+				b = bit(l.rowExp[cn.Pre])
+			}
+			mixed := l.sg[2*int(cn.Pre)]&l.sg[2*int(cn.Pre)+1]&b != 0
+			g := one
+			if mixed {
+				g = mix
+			}
+			if g.Contains(cn.Weight) {
+				continue
+			}
+			e := exp(l, cn)
+			if bad == 0 {
+				sender := fmt.Sprintf(l.sender, cn.Pre)
+				if mixed {
+					first = fmt.Sprintf("%s connection %d: weight mantissa %d on a row that mixes signs (%s sends weights of both signs at exponent %d): want %s (synapse.sign = \"row\": a mixed row spends a bit on the sign)", l.where, ci, cn.Weight, sender, e, g)
+				} else {
+					first = fmt.Sprintf("%s connection %d: weight mantissa %d on a row of one sign (%s at exponent %d): want %s (synapse.sign = \"row\")", l.where, ci, cn.Weight, sender, e, g)
+				}
+			}
+			bad++
+		}
+		switch {
+		case bad == 1:
+			errs = append(errs, fmt.Errorf("firmware: %s", first))
+		case bad > 1:
+			errs = append(errs, fmt.Errorf("firmware: %s (and %d more connections)", first, bad-1))
+		}
+		if len(errs) >= 20 {
+			break
+		}
+	}
+	return errs
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,7 +110,7 @@ func TestDecayConstantErrors(t *testing.T) {
 
 func TestQuantizeWeights(t *testing.T) {
 	cfg := chip.Default() // 8-bit mantissas, exponents −8 … 7
-	mant, exp, err := QuantizeWeights([]float64{1, -0.5, 0.25, 0.001}, 255, cfg)
+	mant, exp, err := QuantizeWeights([]float64{1, -0.5, 0.25, 0.001}, 255, signedGrid(cfg), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestQuantizeWeights(t *testing.T) {
 		t.Errorf("got %v·2^%d, want %v·2^0 (−127.5 rounds away from zero)", mant, exp, want)
 	}
 	// larger weights take the smallest exponent that fits
-	mant, exp, err = QuantizeWeights([]float64{1000, 10}, 1, cfg)
+	mant, exp, err = QuantizeWeights([]float64{1000, 10}, 1, signedGrid(cfg), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,23 +127,23 @@ func TestQuantizeWeights(t *testing.T) {
 	}
 	// the relative error bound 1/(2|mant| − 1)
 	w := []float64{0.3, 0.77, -0.91, 0.05}
-	mant, exp, _ = QuantizeWeights(w, 300, cfg)
+	mant, exp, _ = QuantizeWeights(w, 300, signedGrid(cfg), cfg)
 	for i := range w {
 		got := float64(mant[i]) * math.Ldexp(1, int(exp)) / 300
 		if e := math.Abs(got-w[i]) / math.Abs(w[i]); e > 1/(2*math.Abs(float64(mant[i]))-1)+1e-12 {
 			t.Errorf("weight %g: %d·2^%d, relative error %g", w[i], mant[i], exp, e)
 		}
 	}
-	if _, _, err := QuantizeWeights([]float64{0.001, -0.002}, 10, cfg); !errors.Is(err, ErrWeightsVanish) {
+	if _, _, err := QuantizeWeights([]float64{0.001, -0.002}, 10, signedGrid(cfg), cfg); !errors.Is(err, ErrWeightsVanish) {
 		t.Errorf("tiny weights: %v, want ErrWeightsVanish", err)
 	}
-	if _, _, err := QuantizeWeights([]float64{1e9}, 1, cfg); err == nil || !strings.Contains(err.Error(), "exceed") {
+	if _, _, err := QuantizeWeights([]float64{1e9}, 1, signedGrid(cfg), cfg); err == nil || !strings.Contains(err.Error(), "exceed") {
 		t.Errorf("huge weight: %v", err)
 	}
-	if _, _, err := QuantizeWeights([]float64{math.Inf(1)}, 1, cfg); err == nil {
+	if _, _, err := QuantizeWeights([]float64{math.Inf(1)}, 1, signedGrid(cfg), cfg); err == nil {
 		t.Error("infinite weight accepted")
 	}
-	if _, _, err := QuantizeWeights([]float64{1}, 0, cfg); err == nil {
+	if _, _, err := QuantizeWeights([]float64{1}, 0, signedGrid(cfg), cfg); err == nil {
 		t.Error("zero scale accepted")
 	}
 }
@@ -231,7 +233,7 @@ func TestQuantizeLIFCUBA(t *testing.T) {
 		t.Errorf("scale %+v, want 364088.89 units/mV from −60 mV", q.Scale)
 	}
 	for k, w := range []float64{1.62, -9} {
-		mant, exp, err := QuantizeWeights([]float64{w}, q.WeightScale[k], chip.Default())
+		mant, exp, err := QuantizeWeights([]float64{w}, q.WeightScale[k], signedGrid(chip.Default()), chip.Default())
 		if err != nil || exp != 0 || mant[0] != []int32{45, -250}[k] {
 			t.Errorf("weight %g: %v·2^%d (%v), want %d", w, mant, exp, err, []int32{45, -250}[k])
 		}
@@ -249,7 +251,7 @@ func TestQuantizeLIFUnitChoice(t *testing.T) {
 	if q.Fixed || q.Mantissa != 255 || q.Capped {
 		t.Errorf("distributed: fixed %v mantissa %d capped %v", q.Fixed, q.Mantissa, q.Capped)
 	}
-	if m, _, _ := QuantizeWeights([]float64{9}, q.WeightScale[0], cfg); m[0] != 255 {
+	if m, _, _ := QuantizeWeights([]float64{9}, q.WeightScale[0], signedGrid(cfg), cfg); m[0] != 255 {
 		t.Errorf("largest weight: mantissa %d, want 255", m[0])
 	}
 	// 2.5 mV on a current against a 15 mV span: the current's jump is
@@ -274,7 +276,7 @@ func TestQuantizeLIFUnitChoice(t *testing.T) {
 	if !q.Capped || !q.Fixed || q.Mantissa != 44 || q.Profile.Vth > 1<<17-1 {
 		t.Errorf("capped fixed: %s; want mantissa 44 (= 4·11, the largest multiple of 4 within 45)", q)
 	}
-	if m, _, _ := QuantizeWeights([]float64{0.04, 0.03}, q.WeightScale[0], cfg); m[0]*3 != m[1]*4 {
+	if m, _, _ := QuantizeWeights([]float64{0.04, 0.03}, q.WeightScale[0], signedGrid(cfg), cfg); m[0]*3 != m[1]*4 {
 		t.Errorf("the ratio 4:3 is not exact: %v", m)
 	}
 	// no afferents: the largest unit the membrane allows
@@ -301,24 +303,33 @@ func TestQuantizeLIFUnitChoice(t *testing.T) {
 
 func TestRatioSearch(t *testing.T) {
 	tests := []struct {
-		values []float64
-		bound  int64
-		m      int64
+		values      []float64
+		bound, step int64
+		m           int64
 	}{
-		{[]float64{1.62, -9}, 255, 250},   // CUBA: −250/45 exact
-		{[]float64{0.1, -0.5}, 255, 255},  // Brunel g = 5: 255/51
-		{[]float64{1, 1, 1}, 255, 255},    // one value: the largest mantissa
-		{[]float64{3, 4}, 255, 252},       // 252 = 4·63: 189/252 exact
-		{[]float64{1.62, -9}, 100, 100},   // 100/18 exact within a lower bound
-		{[]float64{1, 1.0 / 3}, 255, 255}, // 255/85
+		{[]float64{1.62, -9}, 255, 1, 250},   // CUBA: −250/45 exact
+		{[]float64{0.1, -0.5}, 255, 1, 255},  // Brunel g = 5: 255/51
+		{[]float64{1, 1, 1}, 255, 1, 255},    // one value: the largest mantissa
+		{[]float64{3, 4}, 255, 1, 252},       // 252 = 4·63: 189/252 exact
+		{[]float64{1.62, -9}, 100, 1, 100},   // 100/18 exact within a lower bound
+		{[]float64{1, 1.0 / 3}, 255, 1, 255}, // 255/85
+		// a mixed Loihi row: even mantissas only, up to 254
+		{[]float64{1.62, -9}, 254, 2, 200},  // 200/36 exact (250/45 has an odd 45)
+		{[]float64{3, 4}, 254, 2, 248},      // 248/186: both even
+		{[]float64{1, 1, 1}, 254, 2, 254},   // the largest even mantissa
+		{[]float64{0.1, -0.5}, 254, 2, 250}, // 250/50
 	}
 	for _, tt := range tests {
 		jmax := 0.0
 		for _, v := range tt.values {
 			jmax = max(jmax, math.Abs(v))
 		}
-		if m, _ := ratioSearch(tt.values, jmax, tt.bound); m != tt.m {
-			t.Errorf("%v within %d: M = %d, want %d", tt.values, tt.bound, m, tt.m)
+		m, _ := ratioSearch(tt.values, jmax, tt.bound, tt.step)
+		if m != tt.m {
+			t.Errorf("%v within %d, step %d: M = %d, want %d", tt.values, tt.bound, tt.step, m, tt.m)
+		}
+		if m%tt.step != 0 {
+			t.Errorf("%v: M = %d is not a multiple of %d", tt.values, m, tt.step)
 		}
 	}
 }
@@ -432,5 +443,354 @@ func TestRegularSource(t *testing.T) {
 		if _, err := RegularSource(p[0], p[1], 0.1); err == nil {
 			t.Errorf("period %g phase %g accepted", p[0], p[1])
 		}
+	}
+}
+
+// signedGrid is cfg's grid for a row that does not mix signs, type 0 on a
+// signed chip: ±(2^weight_bits − 1).
+func signedGrid(cfg *chip.Config) WeightGrid { return RowGrid(cfg, 0, false, 0) }
+
+// signChip is the default chip with sign encoding sign and weight_bits bits.
+func signChip(sign string, bits int) *chip.Config {
+	c := chip.Default()
+	c.Synapse.Sign, c.Synapse.WeightBits = sign, bits
+	if bits > 8 {
+		c.Synapse.MaxDelay = 15 // so that a synapse word still fits 32 bits
+	}
+	return c
+}
+
+// TestQuantizeRowSignModes: for every sign encoding, random rows (mixed and
+// single-sign, both synapse types, magnitudes from below one LSB to the
+// largest exponent) quantize to mantissas the chip's MantissaRange accepts,
+// within half a grid step, at the smallest exponent that fits.
+func TestQuantizeRowSignModes(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 7))
+	for _, mode := range []struct {
+		sign string
+		bits int
+	}{{"signed", 8}, {"row", 8}, {"type", 16}, {"row", 4}} {
+		cfg := signChip(mode.sign, mode.bits)
+		for trial := 0; trial < 400; trial++ {
+			typ := r.IntN(2)
+			mixed := mode.sign != "type" && r.IntN(2) == 0
+			g := RowGrid(cfg, 0, mixed, typ)
+			lo, hi, step := cfg.Synapse.MantissaRange(mixed, typ)
+			if g != (WeightGrid{lo, hi, step}) {
+				t.Fatalf("%s: RowGrid %v, MantissaRange %d %d %d", mode.sign, g, lo, hi, step)
+			}
+			// magnitudes up to what the largest exponent holds
+			top := float64(g.Max()) * math.Ldexp(1, cfg.Synapse.WeightExpMax) * math.Pow(2, -r.Float64()*20)
+			x := make([]float64, 1+r.IntN(40))
+			sign := 1.0
+			if (mode.sign == "type" && typ == 1) || (mode.sign != "type" && r.IntN(2) == 0) {
+				sign = -1
+			}
+			for j := range x {
+				s := sign
+				if mixed && r.IntN(2) == 0 {
+					s = -s
+				}
+				x[j] = s * top * r.Float64()
+			}
+			dst := make([]int32, len(x))
+			exp, clipped := QuantizeRow(dst, x, g, cfg)
+			if clipped != 0 {
+				t.Errorf("%s/%d: %d weights clipped within the range (top %g, exp %d)", mode.sign, mode.bits, clipped, top, exp)
+			}
+			f := math.Ldexp(1, int(exp))
+			for j, m := range dst {
+				if m < lo || m > hi || (m-lo)%step != 0 {
+					t.Fatalf("%s/%d mixed %v type %d: mantissa %d not in %d…%d step %d", mode.sign, mode.bits, mixed, typ, m, lo, hi, step)
+				}
+				if e := math.Abs(float64(m)*f - x[j]); e > float64(step)*f/2*(1+1e-12) {
+					t.Fatalf("%s/%d: %g → %d·2^%d, error %g > half a step %g", mode.sign, mode.bits, x[j], m, exp, e, float64(step)*f/2)
+				}
+			}
+			// the smallest exponent: one lower, some weight would clip
+			if int(exp) > losslessExp(cfg) {
+				fits := true
+				for _, v := range x {
+					if _, c := g.mant(v, int(exp)-1); c {
+						fits = false
+					}
+				}
+				if fits {
+					t.Errorf("%s/%d: exponent %d, but %d fits", mode.sign, mode.bits, exp, exp-1)
+				}
+			}
+		}
+	}
+	// beyond the largest exponent: clamped to the grid's ends and counted;
+	// a wrong-signed weight on a "type" grid clamps to zero
+	cfg := signChip("row", 8)
+	dst := make([]int32, 3)
+	g := RowGrid(cfg, 0, true, 0)
+	if exp, clipped := QuantizeRow(dst, []float64{1e9, -1e9, 3}, g, cfg); exp != 7 || clipped != 2 || dst[0] != 254 || dst[1] != -256 {
+		t.Errorf("clamped row: %v·2^%d, %d clipped; want [254 −256 0]·2^7, 2", dst, exp, clipped)
+	}
+	cfg = signChip("type", 16)
+	if _, clipped := QuantizeRow(dst, []float64{-40, 100, 3}, RowGrid(cfg, 0, false, 0), cfg); clipped != 1 || dst[0] != 0 || dst[1] != 100 {
+		t.Errorf("a negative weight on an excitatory type: %v, %d clipped", dst, clipped)
+	}
+	// a narrower width is the chip's encoding at that width
+	if g := RowGrid(signChip("row", 8), 4, true, 0); g != (WeightGrid{-16, 14, 2}) || !g.Contains(-16) || g.Contains(15) || g.Contains(-3) {
+		t.Errorf("4-bit mixed row grid %v", g)
+	}
+	if g := RowGrid(signChip("row", 8), 0, false, 1); g != (WeightGrid{-255, 255, 1}) {
+		t.Errorf("single-sign row grid %v, want −255…255", g)
+	}
+	if g := RowGrid(signChip("type", 16), 0, false, 1); g != (WeightGrid{-65535, 0, 1}) || g.Max() != 65535 {
+		t.Errorf("inhibitory type grid %v", g)
+	}
+}
+
+// TestQuantizeWeightsMixedRow: a mixed Loihi row's largest weight maps to
+// ±254 (not 255, which is odd), its mantissas are even, and the relative
+// error bound doubles to Step/(2|mant| − Step).
+func TestQuantizeWeightsMixedRow(t *testing.T) {
+	cfg := signChip("row", 8)
+	w := []float64{1, -0.5, 0.3, 0.77, -0.91, 0.05}
+	g := RowGrid(cfg, 0, true, 0)
+	mant, exp, err := QuantizeWeights(w, 254, g, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp != 0 || mant[0] != 254 || mant[1] != -128 {
+		t.Errorf("got %v·2^%d, want 254, −128, … at 2^0", mant, exp)
+	}
+	for i := range w {
+		if mant[i]%2 != 0 {
+			t.Errorf("weight %g: odd mantissa %d on a mixed row", w[i], mant[i])
+		}
+		got := float64(mant[i]) * math.Ldexp(1, int(exp)) / 254
+		if e := math.Abs(got-w[i]) / math.Abs(w[i]); e > 2/(2*math.Abs(float64(mant[i]))-2)+1e-12 {
+			t.Errorf("weight %g: %d·2^%d, relative error %g", w[i], mant[i], exp, e)
+		}
+	}
+	// 255 LSBs no longer fit at 2^0 on a mixed row: the exponent goes up
+	if _, exp, _ := QuantizeWeights([]float64{1, -1}, 255, g, cfg); exp != 1 {
+		t.Errorf("±255 LSBs on a mixed row: exponent %d, want 1", exp)
+	}
+	if _, _, err := QuantizeWeights([]float64{1, -1}, 100, RowGrid(signChip("type", 16), 0, false, 0), cfg); err == nil || !strings.Contains(err.Error(), "only the other sign") {
+		t.Errorf("a negative weight on an excitatory grid: %v", err)
+	}
+}
+
+// TestCheckSignModes: Network.Check holds a network to the chip's sign
+// encoding, per sender and exponent on a "row" chip (across projections),
+// per synapse type on a "type" chip, with errors naming the projection, the
+// connection and the sender; what Check accepts, the chip accepts.
+func TestCheckSignModes(t *testing.T) {
+	pops := []Population{{Name: "a", Size: 2}, {Name: "b", Size: 3}, {Name: "c", Size: 3}}
+	two := func(w0, w1 int32, e0, e1 int8) *Network {
+		return &Network{Populations: pops, Projections: []Projection{
+			{Name: "ab", Pre: 0, Post: 1, WeightExp: e0, Conns: []Conn{{Pre: 1, Post: 0, Weight: w0}}},
+			{Name: "ac", Pre: 0, Post: 2, Type: 1, WeightExp: e1, Conns: []Conn{{Pre: 1, Post: 2, Weight: w1}}},
+		}}
+	}
+	row := signChip("row", 8)
+	tests := []struct {
+		name string
+		net  *Network
+		cfg  *chip.Config
+		want string // "" = valid
+	}{
+		{"mixed row, odd", &Network{Populations: pops, Projections: []Projection{{Name: "ab", Pre: 0, Post: 1, Conns: []Conn{{0, 0, 3, 0}, {0, 1, -6, 0}}}}}, row,
+			`projection 0 (ab) connection 0: weight mantissa 3 on a row that mixes signs (neuron 0 of "a" sends weights of both signs at exponent 0): want even -256…254`},
+		{"mixed row, even", &Network{Populations: pops, Projections: []Projection{{Name: "ab", Pre: 0, Post: 1, Conns: []Conn{{0, 0, 254, 0}, {0, 1, -256, 0}}}}}, row, ""},
+		{"one sign, −256", &Network{Populations: pops, Projections: []Projection{{Name: "ab", Pre: 0, Post: 1, Conns: []Conn{{0, 0, -256, 0}, {0, 1, -3, 0}}}}}, row,
+			`connection 0: weight mantissa -256 on a row of one sign (neuron 0 of "a" at exponent 0): want -255…255`},
+		{"one sign, odd", &Network{Populations: pops, Projections: []Projection{{Name: "ab", Pre: 0, Post: 1, Conns: []Conn{{0, 0, 255, 0}, {1, 1, -255, 0}}}}}, row, ""},
+		{"mixed across projections", two(3, -5, 0, 0), row, `neuron 1 of "a" sends weights of both signs at exponent 0`},
+		{"mixed across projections, even", two(4, -6, 0, 0), row, ""},
+		{"different exponents are different rows", two(3, -5, 0, 1), row, ""},
+		{"signed chip", two(3, -5, 0, 0), signChip("signed", 8), ""},
+		{"input port", &Network{Populations: pops, Inputs: []InputPort{{Name: "in", Channels: 2, Post: 1, Conns: []Conn{{1, 0, 7, 0}, {1, 2, -2, 0}}}}}, row,
+			`input port 0 (in) connection 0: weight mantissa 7 on a row that mixes signs (channel 1 sends`},
+		{"beyond both grids", &Network{Populations: pops, Projections: []Projection{{Pre: 0, Post: 1, Conns: []Conn{{0, 0, 300, 0}}}}}, row, "weight mantissa 300 exceeds ±255"},
+		{"type: negative excitatory", two(-3, -5, 0, 0), signChip("type", 16),
+			`projection 0 (ab) connection 0: weight mantissa -3 is negative on synapse type 0, which is excitatory`},
+		{"type: positive inhibitory", two(3, 5, 0, 0), signChip("type", 16), `projection 1 (ac) connection 0: weight mantissa 5 is positive on synapse type 1, which is inhibitory`},
+		{"type: 16-bit magnitudes", two(65535, -65535, 0, 0), signChip("type", 16), ""},
+		{"type: beyond 16 bits", two(65536, -1, 0, 0), signChip("type", 16), "weight mantissa 65536 exceeds 0…65535"},
+	}
+	for _, tt := range tests {
+		err := tt.net.Check(tt.cfg)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
+		case tt.want == "":
+			// the chip agrees: its own per-row check passes
+			for k := range tt.net.Populations {
+				tt.net.Populations[k].Profile = chip.Profile{Vth: 10}
+			}
+			if _, _, err := Compile(tt.net, tt.cfg); err != nil {
+				t.Errorf("%s: Check accepts it, Compile does not: %v", tt.name, err)
+			}
+		}
+	}
+}
+
+// TestNetworkTOMLSignModes: the network language quantizes onto each sign
+// encoding: on a "row" chip a population whose weights mix signs (a normal
+// distribution around 0, or an excitatory and an inhibitory projection)
+// gets even mantissas up to ±254, one whose weights share a sign the whole
+// range; on a "type" chip a weight whose sign disagrees with its receptor
+// is an error naming the projection, and CUBA (signs by receptor) compiles.
+func TestNetworkTOMLSignModes(t *testing.T) {
+	src := `
+seed = 3
+dt = 0.1
+[[population]]
+name = "a"
+size = 40
+[[population]]
+name = "b"
+size = 40
+[[population]]
+name = "x"
+size = 40
+[[population]]
+name = "e"
+size = 40
+[[projection]]
+name = "mixed"
+pre = "a"
+post = "b"
+connector = "fixed_probability"
+p = 0.5
+weight = { normal = [0.0, 5.0] }
+[[projection]]
+name = "x-exc"
+pre = "x"
+post = "b"
+connector = "one_to_one"
+weight = 0.3
+[[projection]]
+name = "x-inh"
+pre = "x"
+post = "e"
+connector = "one_to_one"
+weight = -0.3
+receptor = "inhibitory"
+[[projection]]
+name = "single"
+pre = "e"
+post = "x"
+connector = "fixed_probability"
+p = 0.5
+weight = { uniform = [0.0, 20.0] }
+`
+	row := signChip("row", 8)
+	net, err := ParseNetwork("signs.toml", src, row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Compile(net, row); err != nil {
+		t.Fatalf("compile on a row chip: %v", err)
+	}
+	for _, pr := range net.Projections {
+		odd, top := 0, int32(0)
+		for _, c := range pr.Conns {
+			if c.Weight%2 != 0 {
+				odd++
+			}
+			top = max(top, c.Weight, -c.Weight)
+		}
+		mixed := pr.Name != "single"
+		if mixed && odd > 0 {
+			t.Errorf("%s: %d odd mantissas on rows that mix signs", pr.Name, odd)
+		}
+		if !mixed && (odd == 0 || top != 255) {
+			t.Errorf("%s: single-sign rows: %d odd mantissas, largest %d; want the whole range up to 255", pr.Name, odd, top)
+		}
+		if pr.Name == "mixed" && (top < 250 || top > 256) {
+			t.Errorf("%s: largest mantissa %d, want the mixed grid's end (254 or 256)", pr.Name, top)
+		}
+	}
+	// the same network on a signed chip keeps odd mantissas
+	signed, err := ParseNetwork("signs.toml", src, signChip("signed", 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := 0
+	for _, c := range signed.Projections[0].Conns {
+		odd += int(c.Weight & 1)
+	}
+	if odd == 0 {
+		t.Error("a signed chip gave only even mantissas to a normal distribution")
+	}
+	// a "type" chip: the normal distribution puts negative weights on the
+	// excitatory receptor
+	typ := signChip("type", 16)
+	if _, err := ParseNetwork("signs.toml", src, typ); err == nil || !strings.Contains(err.Error(), `projection "mixed": negative weights on receptor "excitatory" (synapse type 0`) {
+		t.Errorf("negative weights on an excitatory receptor of a type chip: %v", err)
+	}
+	cuba, err := ParseNetwork("cuba.toml", example(t, "cuba"), typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Compile(cuba, typ); err != nil {
+		t.Errorf("CUBA on a type chip: %v", err)
+	}
+	// and on the spinnaker preset, whose unsigned 16-bit magnitudes the
+	// ratio search uses beyond the old 15-bit signed range
+	spin := preset(t, "spinnaker")
+	if spin.Synapse.Sign != "type" {
+		t.Skipf("the spinnaker preset has sign %q", spin.Synapse.Sign)
+	}
+	cuba, err = ParseNetwork("cuba.toml", example(t, "cuba"), spin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Compile(cuba, spin); err != nil {
+		t.Errorf("CUBA on spinnaker: %v", err)
+	}
+	top := int32(0)
+	for _, pr := range cuba.Projections {
+		for _, c := range pr.Conns {
+			if (c.Weight < 0) != (pr.Type != 0) {
+				t.Fatalf("projection %s: mantissa %d on synapse type %d", pr.Name, c.Weight, pr.Type)
+			}
+			top = max(top, c.Weight, -c.Weight)
+		}
+	}
+	if top <= 1<<15-1 || top > 1<<16-1 {
+		t.Errorf("CUBA on spinnaker: largest magnitude %d, want the 16-bit range above 32767", top)
+	}
+}
+
+// BenchmarkCheckSigns10M: Network.Check of 10⁷ synapses on a chip with
+// signed mantissas and on one with Loihi's sign modes, whose per-sender
+// rule (rowSignErrors) adds a pass over the connections, and a second when
+// some sender mixes signs (row-mixed: every other weight negated, all even).
+func BenchmarkCheckSigns10M(b *testing.B) {
+	net := bigNetwork(10000, 10_000_000)
+	mixed := &Network{Populations: net.Populations}
+	for _, pr := range net.Projections {
+		conns := slices.Clone(pr.Conns)
+		for i := range conns {
+			conns[i].Weight *= int32(2 * (1 - 2*(i&1)))
+		}
+		pr.Conns = conns
+		mixed.Projections = append(mixed.Projections, pr)
+	}
+	for _, sign := range []string{"signed", "row", "row-mixed"} {
+		b.Run(sign, func(b *testing.B) {
+			cfg, net := signChip(sign, 8), net
+			if sign == "row-mixed" {
+				cfg, net = signChip("row", 8), mixed
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := net.Check(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(10e6, "synapses/op")
+		})
 	}
 }

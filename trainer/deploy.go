@@ -42,8 +42,16 @@ type LayerReport struct {
 	ExpMin int8 `json:"exp_min"`
 	ExpMax int8 `json:"exp_max"`
 	// MaxWeightErr is the largest |quantized − w|/|w_row max| over rows:
-	// the weight error relative to each row's largest weight.
+	// the weight error relative to each row's largest weight; RMSWeightErr
+	// is the root mean square of the same ratio over every weight.
 	MaxWeightErr float64 `json:"max_weight_error"`
+	RMSWeightErr float64 `json:"rms_weight_error"`
+	// MixedRows counts the rows quantized on the chip's mixed-sign grid
+	// (synapse.sign = "row": even mantissas, one bit spent on the sign), of
+	// Rows in all.
+	MixedRows int `json:"mixed_sign_rows"`
+	Rows      int `json:"rows"`
+	weights   int // weights quantized so far (for RMSWeightErr)
 	// Zeroed counts non-zero weights whose mantissa rounded to zero.
 	Zeroed int `json:"zeroed_weights"`
 	// Clipped counts weights beyond the largest mantissa at the largest
@@ -141,7 +149,8 @@ func Deploy(m *Model, cfg *chip.Config, opt DeployOptions) (*firmware.Network, *
 // deployScales are the layers' initial scales (chip membrane units per
 // float unit): the threshold at 2^(v_bits−1−headroom), the readout like the
 // last hidden layer, each lowered until its largest weight fits the largest
-// mantissa at the largest exponent.
+// mantissa at the largest exponent (on a "row" chip, the mixed grid's
+// 2^bits − 2, whichever grid the row takes).
 func deployScales(m *Model, cfg *chip.Config, bits, head int) []float64 {
 	s := &m.Spec
 	L := len(s.Hidden)
@@ -152,7 +161,7 @@ func deployScales(m *Model, cfg *chip.Config, bits, head int) []float64 {
 	scales[L] = scales[L-1]
 	// no larger than the largest weight into the layer allows: its mantissa
 	// at the largest exponent (weights beyond would clip)
-	wmaxUnits := float64(int64(1)<<bits-1) * math.Ldexp(1, cfg.Synapse.WeightExpMax+cfg.Neuron.ActShift)
+	wmaxUnits := float64(firmware.RowGrid(cfg, bits, true, 0).Max()) * math.Ldexp(1, cfg.Synapse.WeightExpMax+cfg.Neuron.ActShift)
 	for _, t := range m.Params {
 		l, ok := weightTarget(t.Name, L)
 		if !ok {
@@ -197,6 +206,9 @@ func deployable(s *Spec, cfg *chip.Config) error {
 	if len(s.Hidden) == 0 {
 		return errors.New("trainer: deploy: the model has no hidden layer")
 	}
+	if cfg.Synapse.Sign == "type" {
+		return fmt.Errorf("trainer: deploy: chip %s gives a weight's sign by its synapse type (synapse.sign = \"type\"); a trained layer's weights have both signs, which needs every projection split into an excitatory and an inhibitory synapse type (and the input port doubled), and deploy does not build that yet", cfg.Name)
+	}
 	for l, h := range s.Hidden {
 		if h.synTypes() > n.SynapseTypes {
 			return fmt.Errorf("trainer: deploy: layer %d has %d synapse types; chip %s has %d (neuron.synapse_types)", l, h.synTypes(), cfg.Name, n.SynapseTypes)
@@ -211,56 +223,123 @@ func deployable(s *Spec, cfg *chip.Config) error {
 	return nil
 }
 
-// rowQuant quantizes one presynaptic row of float weights w (accumulator
-// units after scaling) to mantissas at the smallest exponent that fits.
-func rowQuant(c []float64, bits int, cfg *chip.Config) (mant []int32, exp int8, relErr float64, zeroed, clipped int) {
-	wmax := float64(int64(1)<<bits - 1)
+// rowQuant quantizes one presynaptic row of float weights c (accumulator
+// units after scaling) onto grid g (firmware.QuantizeRow: the smallest
+// exponent from 0 up that fits, each mantissa the nearest grid point,
+// clipped at the largest exponent). Negative exponents are not used: they
+// floor each product on the chip and add no precision. relErr is the
+// largest |quantized − c|/max|c|, sq the sum of its squares over the row.
+func rowQuant(c []float64, g firmware.WeightGrid, cfg *chip.Config) (mant []int32, exp int8, relErr, sq float64, zeroed, clipped int) {
+	mant = make([]int32, len(c))
+	exp, clipped = firmware.QuantizeRow(mant, c, g, cfg)
 	xmax := 0.0
 	for _, x := range c {
 		xmax = max(xmax, math.Abs(x))
 	}
-	e := 0 // negative exponents floor each product on the chip: they add no precision
-	for e < cfg.Synapse.WeightExpMax && xmax/math.Ldexp(1, e) > wmax+0.5 {
-		e++
-	}
-	e = max(e, cfg.Synapse.WeightExpMin)
-	mant = make([]int32, len(c))
-	step := math.Ldexp(1, e)
+	step := math.Ldexp(1, int(exp))
 	for j, x := range c {
-		q := math.Round(x / step)
-		if q > wmax {
-			q, clipped = wmax, clipped+1
-		} else if q < -wmax {
-			q, clipped = -wmax, clipped+1
-		}
-		mant[j] = int32(q)
-		if q == 0 && x != 0 {
+		if mant[j] == 0 && x != 0 {
 			zeroed++
 		}
 		if xmax > 0 {
-			relErr = max(relErr, math.Abs(q*step-x)/xmax)
+			r := math.Abs(float64(mant[j])*step-x) / xmax
+			relErr = max(relErr, r)
+			sq += r * r
 		}
 	}
-	return mant, int8(e), relErr, zeroed, clipped
+	return mant, exp, relErr, sq, zeroed, clipped
+}
+
+// senderLayer names, for a weight tensor, the layer whose units send it (−1:
+// the input channels).
+func senderLayer(name string, L int) (int, bool) {
+	if name == "ro.w" {
+		return L - 1, true
+	}
+	var l, k int
+	var kind byte
+	if n, _ := fmt.Sscanf(name, "h%d.%c%d", &l, &kind, &k); n == 3 && l < L {
+		switch kind {
+		case 'w':
+			return l - 1, true
+		case 'v':
+			return l, true
+		}
+	}
+	return 0, false
+}
+
+// mixedRows says, per weight tensor of m and per row (presynaptic unit),
+// whether the row quantizes on the chip's mixed-sign grid: on a "row" chip
+// (Loihi's sign modes), when the unit's float weights have both signs over
+// every tensor it sends (firmware's "Weight grids": a chip row is one
+// sender's synapses onto one core at one exponent, and which synapses share
+// a core is placement's choice, so the sender decides for all its rows).
+// nil on other chips. Deploy and quantization-aware training both call it,
+// on the float weights, so they round onto the same grids.
+func mixedRows(m *Model, cfg *chip.Config) map[string][]bool {
+	if cfg.Synapse.Sign != "row" {
+		return nil
+	}
+	L := len(m.Spec.Hidden)
+	signs := make([][]firmware.Signs, L+1) // index sender+1
+	for _, t := range m.Params {
+		sd, ok := senderLayer(t.Name, L)
+		if !ok {
+			continue
+		}
+		if signs[sd+1] == nil {
+			signs[sd+1] = make([]firmware.Signs, t.Rows)
+		}
+		for r := 0; r < t.Rows && r < len(signs[sd+1]); r++ {
+			for _, x := range t.Data[r*t.Cols : (r+1)*t.Cols] {
+				signs[sd+1][r] = signs[sd+1][r].Of(float64(x))
+			}
+		}
+	}
+	out := map[string][]bool{}
+	for _, t := range m.Params {
+		sd, ok := senderLayer(t.Name, L)
+		if !ok {
+			continue
+		}
+		mixed := make([]bool, t.Rows)
+		for r := range mixed {
+			mixed[r] = r < len(signs[sd+1]) && signs[sd+1][r].Mixed()
+		}
+		out[t.Name] = mixed
+	}
+	return out
 }
 
 // projectionFrom builds the projection of weight matrix w (rows = presynaptic
-// units, cols = postsynaptic, row-major) scaled by k into accumulator units.
-func projectionFrom(name string, w []float32, rows, cols int, k float64, bits int, cfg *chip.Config, lr *LayerReport) ([]firmware.Conn, []int8) {
+// units, cols = postsynaptic, row-major) scaled by k into accumulator units,
+// on synapse type typ, row r on the mixed-sign grid if mixed[r].
+func projectionFrom(w []float32, rows, cols int, k float64, bits, typ int, mixed []bool, cfg *chip.Config, lr *LayerReport) ([]firmware.Conn, []int8) {
 	conns := make([]firmware.Conn, 0, rows*cols)
 	exps := make([]int8, rows)
 	c := make([]float64, cols)
+	first := lr.Rows == 0
 	for r := 0; r < rows; r++ {
 		for j := 0; j < cols; j++ {
 			c[j] = float64(w[r*cols+j]) * k
 		}
-		mant, e, rel, z, cl := rowQuant(c, bits, cfg)
+		mix := mixed != nil && mixed[r]
+		mant, e, rel, sq, z, cl := rowQuant(c, firmware.RowGrid(cfg, bits, mix, typ), cfg)
 		exps[r] = e
-		if r == 0 && lr.ExpMin == 0 && lr.ExpMax == 0 {
+		if first && r == 0 {
 			lr.ExpMin, lr.ExpMax = e, e
 		}
 		lr.ExpMin, lr.ExpMax = min(lr.ExpMin, e), max(lr.ExpMax, e)
 		lr.MaxWeightErr = max(lr.MaxWeightErr, rel)
+		// RMSWeightErr holds the sum of squares and the count until
+		// buildDeployed finishes the layer
+		lr.RMSWeightErr += sq
+		lr.weights += cols
+		lr.Rows++
+		if mix {
+			lr.MixedRows++
+		}
 		lr.Zeroed += z
 		lr.Clipped += cl
 		for j, m := range mant {
@@ -315,6 +394,7 @@ func buildDeployed(m *Model, cfg *chip.Config, scales []float64, bits int, opt D
 		net.Provenance[k] = v
 	}
 	reports := make([]LayerReport, L+1)
+	mixed := mixedRows(m, cfg)
 	act := math.Ldexp(1, cfg.Neuron.ActShift)
 	nin := s.Inputs
 	for l, h := range s.Hidden {
@@ -361,16 +441,16 @@ func buildDeployed(m *Model, cfg *chip.Config, scales []float64, bits int, opt D
 		net.Populations = append(net.Populations, pop)
 		k := scale / act // accumulator units per float unit of current
 		for typ := 0; typ < h.synTypes(); typ++ {
-			w := params[fmt.Sprintf("h%d.w%d", l, typ)]
-			conns, exps := projectionFrom(lr.Name, w.Data, nin, h.Size, k, bits, cfg, lr)
+			name := fmt.Sprintf("h%d.w%d", l, typ)
+			conns, exps := projectionFrom(params[name].Data, nin, h.Size, k, bits, typ, mixed[name], cfg, lr)
 			if l == 0 {
 				net.Inputs = append(net.Inputs, firmware.InputPort{Name: "in", Channels: nin, Post: 0, Type: uint8(typ), RowExp: exps, Conns: conns})
 			} else {
 				net.Projections = append(net.Projections, firmware.Projection{Name: fmt.Sprintf("h%d→h%d", l-1, l), Pre: l - 1, Post: l, Type: uint8(typ), RowExp: exps, Conns: conns})
 			}
 			if h.Recurrent {
-				v := params[fmt.Sprintf("h%d.v%d", l, typ)]
-				conns, exps := projectionFrom(lr.Name, v.Data, h.Size, h.Size, k, bits, cfg, lr)
+				name := fmt.Sprintf("h%d.v%d", l, typ)
+				conns, exps := projectionFrom(params[name].Data, h.Size, h.Size, k, bits, typ, mixed[name], cfg, lr)
 				net.Projections = append(net.Projections, firmware.Projection{Name: fmt.Sprintf("h%d↺", l), Pre: l, Post: l, Type: uint8(typ), RowExp: exps, Conns: conns})
 			}
 		}
@@ -391,16 +471,19 @@ func buildDeployed(m *Model, cfg *chip.Config, scales []float64, bits int, opt D
 	lr.TauMem, lr.TauSyn = tm, []float64{ts}
 	net.Populations = append(net.Populations, firmware.Population{Name: "readout", Size: s.Readout.Size,
 		Profile: chip.Profile{Dv: dv, Du: [4]uint16{du}, Readout: true}})
-	w := params["ro.w"]
-	conns, exps := projectionFrom("readout", w.Data, nin, s.Readout.Size, scales[L]/act, bits, cfg, lr)
+	conns, exps := projectionFrom(params["ro.w"].Data, nin, s.Readout.Size, scales[L]/act, bits, 0, mixed["ro.w"], cfg, lr)
 	net.Projections = append(net.Projections, firmware.Projection{Name: fmt.Sprintf("h%d→readout", L-1), Pre: L - 1, Post: L, RowExp: exps, Conns: conns})
 	net.Outputs = []firmware.OutputPort{{Name: "out", Pop: L - 1}}
-	for l, r := range reports {
+	for l := range reports {
+		r := &reports[l]
+		if r.weights > 0 {
+			r.RMSWeightErr = math.Sqrt(r.RMSWeightErr / float64(r.weights))
+		}
 		if r.Zeroed > 0 && r.Zeroed == countWeights(net, l) {
 			return nil, nil, fmt.Errorf("trainer: deploy: layer %s: every weight rounds to zero at scale %.4g (%d bits)", r.Name, r.Scale, bits)
 		}
 	}
-	net.Provenance["quantization"] = fmt.Sprintf("post-training, %d-bit weight mantissas, per-row exponents, chip %s", bits, cfg.Name)
+	net.Provenance["quantization"] = fmt.Sprintf("post-training, %d-bit weight mantissas, per-row exponents, chip %s (synapse.sign %q)", bits, cfg.Name, cfg.Synapse.Sign)
 	net.Provenance["weight_bits"] = strconv.Itoa(bits)
 	return net, reports, nil
 }

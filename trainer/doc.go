@@ -135,8 +135,11 @@
 //     threshold is then exact (s is chosen so that s·θ is vth << vth_shift);
 //   - weights as mantissas of the chosen width with one exponent per
 //     presynaptic row (the smallest that fits the row; exponents below 0
-//     are not used, since the chip floors each shifted product), biases per
-//     neuron (firmware.QuantizeBias);
+//     are not used, since the chip floors each shifted product), each on
+//     the chip's sign grid (firmware.RowGrid: with Loihi's sign modes a
+//     unit whose weights mix signs has every row on the even grid, see
+//     mixedRows; a chip whose synapse type gives the sign is refused),
+//     biases per neuron (firmware.QuantizeBias);
 //   - calibration (DeployOptions.Calibrate): the integer network runs the
 //     calibration samples and a layer's scale is halved while any of its
 //     accumulators clip, currents wrap or membranes saturate; the counts are

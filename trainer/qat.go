@@ -15,7 +15,10 @@ import (
 // (deployScales), each bias to the chip's bias grid — while the optimizer
 // updates the float parameters with that gradient: the straight-through
 // estimator (Bengio et al. 2013), with the escape-noise surrogate as
-// usual. The membrane's own rounding (24-bit states on the Loihi-class
+// usual. The grids are the deploy's: on a chip with Loihi's sign modes
+// (synapse.sign = "row") a unit whose weights mix signs has every row on
+// the even grid (mixedRows, decided on the float weights before any of them
+// is rounded), the others on the full one. The membrane's own rounding (24-bit states on the Loihi-class
 // chips, far finer than 4- or 8-bit weights) is not simulated in the float
 // forward pass; the integer evaluation after deploy includes it.
 
@@ -47,6 +50,7 @@ func (q *fakeQuant) apply() {
 	m, cfg := q.m, q.cfg
 	L := len(m.Spec.Hidden)
 	scales := deployScales(m, cfg, q.bits, 2)
+	mixed := mixedRows(m, cfg) // before any weight is rounded (a weight rounded to 0 loses its sign)
 	act := math.Ldexp(1, cfg.Neuron.ActShift)
 	for i := range m.Params {
 		t := &m.Params[i]
@@ -70,13 +74,17 @@ func (q *fakeQuant) apply() {
 			sc = q.thresholdScale(l, sc)
 		}
 		k := sc / act
+		typ := 0 // the synapse type: k of h<l>.w<k> or h<l>.v<k>
+		var kind byte
+		fmt.Sscanf(t.Name, "h%d.%c%d", new(int), &kind, &typ)
 		c := make([]float64, t.Cols)
 		for r := 0; r < t.Rows; r++ {
 			row := t.Data[r*t.Cols : (r+1)*t.Cols]
 			for j, x := range row {
 				c[j] = float64(x) * k
 			}
-			mant, e, _, _, _ := rowQuant(c, q.bits, cfg)
+			mix := mixed != nil && mixed[t.Name][r]
+			mant, e, _, _, _, _ := rowQuant(c, firmware.RowGrid(cfg, q.bits, mix, typ), cfg)
 			step := math.Ldexp(1, int(e)) / k
 			for j := range row {
 				row[j] = float32(float64(mant[j]) * step)

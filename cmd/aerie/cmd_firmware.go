@@ -433,8 +433,8 @@ func printEmulate(w io.Writer, path string, cfg *chip.Config, r emulateReport) {
 		rtf = fmt.Sprintf(", real-time factor %.4f", *r.RTF)
 	}
 	fmt.Fprintf(w, "  wall time        %.3f s%s\n", r.WallS, rtf)
-	fmt.Fprintf(w, "  emulated chip    %d cycles = %.4g s at %.0f MHz, energy %.4g J\n", r.Cycles, r.EmulatedS, cfg.ClockMHz, r.EnergyJ)
 	e := r.Stats.Energy
+	fmt.Fprintf(w, "  emulated chip    %d cycles = %.4g s at %.0f MHz, energy %.4g J (dynamic %.4g J, static %.4g J)\n", r.Cycles, r.EmulatedS, cfg.ClockMHz, r.EnergyJ, e.Dynamic, e.Static)
 	fmt.Fprintf(w, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J, barrier %.3g J, static %.3g J\n",
 		e.Synops, e.Neurons, e.InputSpikes, e.Messages, e.Barrier, e.Static)
 	fmt.Fprintf(w, "  cores            %d used, utilisation mean %.1f %%, max %.1f %%\n", r.Cores, 100*r.UtilMean, 100*r.UtilMax)

@@ -1,7 +1,9 @@
 // Package networks embeds the example network descriptions (network TOML,
 // docs/networks.md): CUBA (Brette et al. 2007), Brunel's model A in the
-// asynchronous irregular and synchronous regular regimes, and a relay that
-// sends every input event straight back out.
+// asynchronous irregular and synchronous regular regimes, the
+// Potjans–Diesmann 2014 cortical microcircuit at full scale (pd14; its chip
+// is examples/chips/pd14.toml), and a relay that sends every input event
+// straight back out.
 package networks
 
 import (
