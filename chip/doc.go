@@ -11,9 +11,13 @@
 //     naming the key and line, and Validate names every out-of-range field
 //     with its allowed range.
 //   - Datapath: the integer neuron update of a description. Datapath.Step is
-//     the reference; the cores run specialised copies of it (a scalar loop and,
-//     on amd64 with AVX2, a vector kernel), and tests hold them to Step bit
-//     for bit.
+//     the reference; the cores run specialised copies of it (branch-free
+//     portable loops for every profile and, on amd64, AVX-512 or AVX2 vector
+//     kernels: kernel.go, kernel_stoch.go, kernel_profiles.go,
+//     docs/kernels.md), and tests hold every one to Step bit for bit.
+//   - Presets and their rules: weight sign modes (synapse.sign), TrueNorth's
+//     binary crossbar and one target per neuron (truenorth.go), each number's
+//     source in docs/presets.md.
 //   - Program: what a configuration image loads: per-core profiles, neurons,
 //     input axons with their synapse rows, spike generators, and the ports
 //     through which events enter and leave. Program.Check rejects a program
