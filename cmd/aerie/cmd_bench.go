@@ -11,23 +11,29 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", summary: "run a standard benchmark network: aerie bench cuba [--seconds S] [--seed N] [--workers W] [--json]; aerie bench noc --mesh K [--torus] [--pattern P] [--json] [--plot curve.png]", run: runBench})
+	register(command{name: "bench", summary: "run a standard benchmark network: aerie bench cuba [--seconds S] [--seed N] [--workers W] [--json]; aerie bench noc --mesh K [--torus] [--pattern P] [--json] [--plot curve.png]; aerie bench scale [--sizes N,…] [--seconds S] [--workers W] [--fanin K] [--json] [--plot scale.png]; aerie bench pd14 [--scale F] [--seconds S] [--seed N] [--workers W] [--json]", run: runBench})
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "noc" {
 		return runBenchNoC(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "pd14" {
+		return runBenchPD14(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "scale" {
+		return runBenchScale(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seconds := fs.Float64("seconds", 10, "biological time to simulate, in seconds")
 	seed := fs.Uint64("seed", 1, "seed of connectivity and initial membranes")
-	workers := fs.Int("workers", 0, "worker goroutines (0: automatic, one per 16384 neurons up to one per processor); results do not depend on it")
+	workers := fs.Int("workers", 0, "worker goroutines (0: automatic, chip.AutoWorkers: one per 1024 neurons of work per tick, up to one per processor); results do not depend on it")
 	chipArg := fs.String("chip", "", "chip preset name or TOML file (default: the embedded default chip)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	writeNoC := NoCJSONFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: aerie bench cuba [flags]\n\nNetworks:\n  cuba  Brette et al. 2007 CUBA (Brian variant): 4000 LIF neurons, p = 0.02, dt 0.1 ms\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: aerie bench cuba [flags]\n\nNetworks:\n  cuba  Brette et al. 2007 CUBA (Brian variant): 4000 LIF neurons, p = 0.02, dt 0.1 ms\n  (also: aerie bench pd14 -h, aerie bench scale -h, aerie bench noc -h)\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -77,7 +83,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, s)
 	}
 	e := r.Stats.Energy
-	fmt.Fprintf(stdout, "  energy by kind   synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J\n", e.Synops, e.Neurons, e.InputSpikes, e.Messages)
+	fmt.Fprintf(stdout, "  energy by kind   dynamic %.3g J (synops %.3g J, neurons %.3g J, input spikes %.3g J, messages %.3g J, interconnect %.3g J, barrier %.3g J), static %.3g J\n",
+		e.Dynamic, e.Synops, e.Neurons, e.InputSpikes, e.Messages, e.Interconnect, e.Barrier, e.Static)
 	fmt.Fprintf(stdout, "  memory           %.1f bytes/neuron, %.2f bytes/synapse\n",
 		float64(r.Memory.NeuronBytes)/float64(r.Memory.Neurons), float64(r.Memory.SynapseBytes)/float64(r.Memory.Synapses))
 	return nil

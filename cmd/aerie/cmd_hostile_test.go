@@ -611,6 +611,60 @@ func hostileCases() []hostileCase {
 				m := e.file("m.aem", "AERIEMD\x1a", 0o644)
 				return []string{"deploy", m, "-o", m}
 			}},
+		// --- bench scale: every bad flag is refused before anything is built.
+		{name: "bench scale --sizes with a word", code: 2, want: `bench scale: --sizes: "abc": want whole numbers of neurons, 100…4194304`, check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", "4000,abc"} }},
+		{name: "bench scale --sizes 10", code: 2, want: `bench scale: --sizes: "10": want whole numbers of neurons, 100…4194304`, check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", "10"} }},
+		{name: "bench scale --sizes 1e12", code: 2, want: `bench scale: --sizes: "1000000000000": want whole numbers`, check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", "1000000000000"} }},
+		{name: "bench scale --sizes of 4 Mi neurons exceeds the synapse cap", code: 2, want: "4194304 neurons × fan-in 80 = 335544320 synapses: want at most 60000000", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", "4194304"} }},
+		{name: "bench scale --sizes empty", code: 2, want: `bench scale: --sizes: "": want whole numbers`, check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", ""} }},
+		{name: "bench scale --fanin 0", code: 2, want: "bench scale: --fanin 0: want 1…10000", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--fanin", "0"} }},
+		{name: "bench scale --fanin larger than a population", code: 2, want: "fan-in 150 (120 excitatory, 30 inhibitory) exceeds the populations of 100 neurons (80, 20): want a fan-in ≤ 100", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"bench", "scale", "--sizes", "4000,100", "--fanin", "150"}
+			}},
+		{name: "bench scale --seconds inside the warm-up", code: 2, want: "bench scale: --seconds 0.05: want more than the 0.1 s warm-up, at most 10000", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--seconds", "0.05"} }},
+		{name: "bench scale --seconds NaN", code: 2, want: "bench scale: --seconds NaN: want more than the 0.1 s warm-up", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--seconds", "NaN"} }},
+		{name: "bench scale --workers -1", code: 2, want: "bench scale: --workers -1: want 0…1024", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--workers", "-1"} }},
+		{name: "bench scale --plot into a missing directory fails before running", code: anyFailure, want: "does not exist", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"bench", "scale", "--sizes", "256000", "--plot", e.path("missing/scale.png")}
+			}},
+		{name: "bench scale --plot under a regular file fails before running", code: anyFailure, want: "is not a directory", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"bench", "scale", "--sizes", "256000", "--plot", filepath.Join(e.file("f", "keep", 0o644), "scale.png")}
+			}},
+		{name: "bench scale --plot -", code: 2, want: "--plot -: want a file", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "scale", "--sizes", "256000", "--plot", "-"} }},
+		// --- bench pd14: every bad flag is refused before anything is built.
+		{name: "bench pd14 --scale 0", code: 2, want: "bench pd14: --scale 0: want 0 < F ≤ 1", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--scale", "0"} }},
+		{name: "bench pd14 --scale 2", code: 2, want: "bench pd14: --scale 2: want 0 < F ≤ 1", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--scale", "2"} }},
+		{name: "bench pd14 --scale NaN", code: 2, want: "bench pd14: --scale NaN: want 0 < F ≤ 1", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--scale", "NaN"} }},
+		{name: "bench pd14 --seconds -1", code: 2, want: "bench pd14: --seconds -1: want 0 < S ≤ 100000", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--seconds", "-1"} }},
+		{name: "bench pd14 --seconds Inf", code: 2, want: "bench pd14: --seconds +Inf: want 0 < S ≤ 100000", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--seconds", "Inf"} }},
+		{name: "bench pd14 --workers -1", code: 2, want: "bench pd14: --workers -1: want ≥ 0", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--workers", "-1"} }},
+		{name: "bench pd14 with a network name", code: 2, want: `bench pd14: unexpected argument "cuba"`, check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "cuba"} }},
+		{name: "bench pd14 --chip missing", code: anyFailure, want: "no such file", check: noStdout,
+			args: func(e *hostileEnv) []string { return []string{"bench", "pd14", "--chip", e.path("nope.toml")} }},
+		{name: "bench pd14 on a chip too small", code: 1, want: "does not fit default", check: noStdout,
+			args: func(e *hostileEnv) []string {
+				return []string{"bench", "pd14", "--scale", "0.01", "--seconds", "0.01", "--chip", "default"}
+			}},
 	}
 }
 

@@ -13,4 +13,9 @@
 // float parameters become the chip's integers — decay constants on the
 // 12-bit grid, the weight ratio −250/45 kept exact, the voltage unit, the
 // refractory count of 49 — is derived in docs/networks.md.
+//
+// The scaling benchmark (scale.go, aerie bench scale) grows CUBA's statistics
+// to any size with CUBA's in-degree of 80 kept, so rates stay CUBA's while
+// the network grows; the Potjans–Diesmann microcircuit (pd14.go, aerie bench
+// pd14) is examples/networks/pd14.toml on examples/chips/pd14.toml.
 package bench
