@@ -54,7 +54,9 @@ type adaptive struct {
 	parked   bool
 	solo     bool // the current chunk's way
 	chunkEnd uint64
-	t0       uint64
+	warm     uint64 // the chunk's clock starts after this tick (warmUp)
+	first    uint64 // the chunk's first tick
+	t0       uint64 // the first measured tick
 	start    time.Time
 	tick     func() // serial section of a parallel tick
 	unpark   func() // serial section that ends a parked generation
@@ -83,15 +85,30 @@ func (a *adaptive) done() bool { return a.s.tick >= a.end || a.s.stopping.Load()
 // begin decides the next chunk and starts its clock.
 func (a *adaptive) begin() {
 	solo, ticks := a.s.sched.next()
-	a.solo, a.chunkEnd, a.t0, a.start = solo, min(a.end, a.s.tick+ticks), a.s.tick, time.Now()
+	a.solo, a.chunkEnd, a.first, a.t0, a.start = solo, min(a.end, a.s.tick+ticks), a.s.tick, a.s.tick, time.Now()
+	a.warm = a.s.tick + scheduleWarmTicks
 }
 
-func (a *adaptive) finish() { a.s.sched.record(a.solo, time.Since(a.start), a.s.tick-a.t0) }
+// warmUp restarts the chunk's clock once its first scheduleWarmTicks ticks
+// have run: waking parked workers (or, going solo, their caches' loss)
+// costs the first ticks of a chunk tens of microseconds that the way
+// itself would not cost, and a probe of 64 ticks would count them against
+// it.
+func (a *adaptive) warmUp() {
+	if a.s.tick == a.warm && a.warm < a.chunkEnd {
+		a.t0, a.start = a.s.tick, time.Now()
+	}
+}
+
+func (a *adaptive) finish() {
+	a.s.sched.record(a.solo, time.Since(a.start), a.s.tick-a.t0, a.s.tick-a.first)
+}
 
 // afterTick is the serial section of a parallel tick: the between-ticks
 // work, and at a chunk's end the schedule's next decision.
 func (a *adaptive) afterTick() {
 	a.s.between(a.ctx, a.end)
+	a.warmUp()
 	if a.s.tick >= a.chunkEnd || a.done() {
 		a.finish()
 		if !a.done() {
@@ -125,6 +142,7 @@ func (a *adaptive) leader() {
 						s.phase(w)
 					}
 					s.between(a.ctx, a.end)
+					a.warmUp()
 				}
 				a.finish()
 				if a.done() {

@@ -76,6 +76,7 @@ const (
 	scheduleChunk      = 256 // ticks per measured chunk (Run checks ctx as often)
 	scheduleProbeTicks = 64  // ticks of a probe: the other way may be 20× slower
 	scheduleMinTicks   = 32  // shorter chunks (the end of a Run) are not measured
+	scheduleWarmTicks  = 8   // a chunk's first ticks are not measured (adaptive.warmUp)
 	scheduleProbeMin   = 8
 	scheduleProbeMax   = 64
 	scheduleProbeFar   = 1024 // the most chunks between probes when the other way is much slower
@@ -83,7 +84,8 @@ const (
 
 // schedule holds the measured cost per tick of the two ways of stepping.
 type schedule struct {
-	par, one         float64 // nanoseconds per tick, smoothed (0: not measured yet)
+	par, one         float64 // nanoseconds per tick, estimated (0: not measured yet)
+	lastPar, lastOne float64 // the last chunk's raw figure of each way
 	since, probe     int     // chunks since the last probe; chunks between probes
 	parTicks, oneTks uint64  // ticks run each way
 	probing          bool    // the chunk being run is a probe
@@ -128,27 +130,34 @@ func (p *schedule) solo() bool {
 	return best
 }
 
-// record adds a chunk's measurement.
-func (p *schedule) record(solo bool, d time.Duration, ticks uint64) {
+// record adds a chunk's measurement: d for its last ticks ticks, of total
+// ticks run.
+func (p *schedule) record(solo bool, d time.Duration, ticks, total uint64) {
 	if solo {
-		p.oneTks += ticks
+		p.oneTks += total
 	} else {
-		p.parTicks += ticks
+		p.parTicks += total
 	}
 	if ticks < scheduleMinTicks {
 		return
 	}
 	per := float64(d.Nanoseconds()) / float64(ticks)
 	before := p.one < p.par
-	cur := &p.par
+	cur, last := &p.par, &p.lastPar
 	if solo {
-		cur = &p.one
+		cur, last = &p.one, &p.lastOne
 	}
 	if *cur == 0 || p.probing {
 		*cur = per // a probe's figure is fresh; the old one may be minutes old
 	} else {
-		*cur = (*cur + per) / 2
+		// The lesser of the last two chunks: a chunk's time only ever
+		// grows by noise (a descheduled thread, a collection), so one slow
+		// chunk must not switch ways — the other way's figure is not
+		// re-measured until the next probe — while a slowdown that lasts
+		// two chunks does.
+		*cur = min(per, *last)
 	}
+	*last = per
 	if p.probing && p.par > 0 && p.one > 0 {
 		if (p.one < p.par) == before {
 			p.probe = min(2*p.probe, scheduleProbeMax)

@@ -155,7 +155,7 @@ func TestScheduleKeepsTheFaster(t *testing.T) {
 			if p.probing != (ticks == scheduleProbeTicks) && p.par != 0 {
 				t.Fatalf("probing %v, chunk of %d ticks", p.probing, ticks)
 			}
-			p.record(one, cost[one]*time.Duration(ticks), ticks)
+			p.record(one, cost[one]*time.Duration(ticks), ticks, ticks)
 		}
 		return solo
 	}
@@ -174,7 +174,7 @@ func TestScheduleKeepsTheFaster(t *testing.T) {
 	}
 	// short chunks count ticks but are not measured
 	par := p.par
-	p.record(false, time.Second, scheduleMinTicks-1)
+	p.record(false, time.Second, scheduleMinTicks-1, scheduleMinTicks-1)
 	if p.par != par {
 		t.Errorf("a chunk of %d ticks changed the measurement", scheduleMinTicks-1)
 	}
