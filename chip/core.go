@@ -59,6 +59,8 @@ type core struct {
 
 	// per tick
 	fired        []uint32 // neurons, then generators (as GeneratorID, once per spike), that fired this tick
+	direct       uint64   // spikes of direct generators this tick (not in fired; directgen.go)
+	pendIn       uint64   // direct spikes of the previous tick, counted as delivered this tick
 	firedNeurons int      // fired[:firedNeurons] are neurons
 	inbox        []uint32 // external input axons for this tick
 	cnt          Counts   // this tick's events
@@ -80,6 +82,13 @@ type loadedGen struct {
 	key                 uint32
 	counts              []uint32 // cumulative count table (Poisson sources), or nil
 	outStart, outEnd    uint32   // into core.outRef
+	// direct (directgen.go): the generator's one target is a one-synapse
+	// row of its own core, so its spikes are added straight into the
+	// accumulator slot that delivery would have used
+	direct  bool
+	dLow    uint32 // type·stride + neuron
+	dDelay  uint32
+	dWeight int32 // mantissa scaled by the row's exponent
 }
 
 // Counts, the events the cost tables price, are kept in events.go.
@@ -195,6 +204,10 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 			}
 		case t >= uint64(gen.phase) && (t-uint64(gen.phase))%uint64(gen.period) == 0:
 			k = 1
+		}
+		if gen.direct && k > 0 {
+			c.directSpike(gen, k, t)
+			continue
 		}
 		for ; k > 0; k-- {
 			c.fired = append(c.fired, GeneratorID(g))

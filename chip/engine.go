@@ -224,6 +224,7 @@ func (s *System) phase(w int) {
 	var maxBusy, spikes uint64
 	for _, ci := range s.owned[w] {
 		c := s.cores[ci]
+		c.deliverDirect()
 		for _, ax := range c.inbox {
 			c.deliverRow(c.axons[ax], t)
 		}
@@ -246,7 +247,7 @@ func (s *System) phase(w int) {
 		c.totals.addCore(&c.cnt)
 		c.cnt = Counts{}
 		maxBusy = max(maxBusy, busy)
-		spikes += uint64(len(c.fired))
+		spikes += uint64(len(c.fired)) + c.direct
 	}
 	s.ws[w] = workerTick{maxBusy: maxBusy, spikes: spikes}
 }

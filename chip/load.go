@@ -53,6 +53,7 @@ func Load(cfg *Config, p *Program, opt Options) (*System, error) {
 	if err := s.buildNetwork(opt.Network); err != nil {
 		return nil, err
 	}
+	s.directGenerators()
 	return s, nil
 }
 
@@ -232,6 +233,7 @@ func (s *System) Reset(seed uint64) {
 		c.inbox = c.inbox[:0]
 		c.fired = c.fired[:0]
 		c.firedNeurons = 0
+		c.direct, c.pendIn = 0, 0
 	}
 	for par := range s.outbox {
 		for _, row := range s.outbox[par] {
