@@ -89,6 +89,10 @@ type loadedGen struct {
 	dLow    uint32 // type·stride + neuron
 	dDelay  uint32
 	dWeight int32 // mantissa scaled by the row's exponent
+	// base is noiseBase(baseSeed, key) when based: the generator's part of
+	// Noise that does not change with the tick
+	based          bool
+	base, baseSeed uint64
 }
 
 // Counts, the events the cost tables price, are kept in events.go.
@@ -193,7 +197,12 @@ func (c *core) update(dp *Datapath, seed uint64, t uint64) {
 			if gen.seed != 0 {
 				s = gen.seed
 			}
-			r := Noise(s, gen.key, t)
+			if !gen.based || gen.baseSeed != s {
+				// noiseBase depends on (seed, key) only: computed once
+				// per seed, it leaves one finaliser per draw (noise.go)
+				gen.base, gen.baseSeed, gen.based = noiseBase(s, gen.key), s, true
+			}
+			r := noiseAt(gen.base, t)
 			if gen.counts != nil {
 				r32 := uint32(r >> 32)
 				for k < len(gen.counts) && gen.counts[k] <= r32 {
