@@ -55,14 +55,6 @@ type detailed struct {
 
 	reroute bool
 	w1, w2  int32
-
-	general bool // run the general kernel even where the fast one applies (tests)
-
-	// the fast kernel's state (detailed_fast.go), made on its first run
-	funits  []funit
-	fring   []uint64 // unit i's ring is fring[i<<frshift : (i+1)<<frshift], longer than B
-	frshift uint
-	fmask   uint16
 }
 
 type dunit struct {
@@ -155,12 +147,8 @@ func dimOf(p int) int {
 }
 
 func (d *detailed) run(b *batch, c *counters) {
-	if d.fastOK() {
-		d.runFast(b, c)
-		return
-	}
 	if d.units == nil {
-		// the general kernel's state, made on its first run
+		// the model's state, made on its first run
 		d.units = make([]dunit, d.topo.Nodes()*d.nu)
 		d.outs = make([]int32, len(d.units)*numPorts)
 		d.buf = make([]dflit, len(d.units)*int(d.ringMask+1))

@@ -144,15 +144,9 @@
 //     longest queue wait; steady traffic (the sweeps) waits as M/D/1 queues
 //     fed by the traffic that joins from other inputs. It adds about 20 %
 //     to the wall time of CUBA on the default chip (docs/noc.md).
-//   - detailed: the flit-level router above, in two kernels with one set
-//     of rules: a general one (virtual channels, multicast trees,
-//     emergency routing, concentration) and a fast one for the common
-//     case — destination-addressed packets, one virtual channel, one core
-//     per router, no emergency routing — where a packet holds one
-//     downstream unit and a flit is one machine word. Which kernel runs
-//     never changes a result: TestDetailedMatchesReference holds them,
-//     cycle for cycle, to the model as it was before the fast kernel
-//     (kept in ref_detailed_test.go) on random networks and traffic.
+//   - detailed: the flit-level router above, one loop for every
+//     configuration (virtual channels, multicast trees, emergency routing,
+//     concentration).
 //
 // At zero load both give exactly hops × hop cycles + serialisation
 // (TestZeroLoadLatency); below half of saturation they agree within 10 %
