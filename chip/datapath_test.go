@@ -373,43 +373,9 @@ func testFastPath(t *testing.T, name string, edit func(c *Config), n int) {
 			}
 			c.cnt = Counts{}
 			c.update(dp, 0, tick)
-			var want Counts
-			firedRef = firedRef[:0]
-			for i := range ref {
-				si := StepInput{A: [4]int64{in[i][0], in[i][1]}, Bias: int64(c.bias[i])}
-				switch {
-				case dp.Step(&ref[i], &profs[profileOf(i)], &si):
-					want.NeuronFire++
-					firedRef = append(firedRef, uint32(i))
-				case in[i][0] != 0 || in[i][1] != 0:
-					want.NeuronActive++
-				default:
-					want.NeuronIdle++
-				}
-			}
-			for i := range ref {
-				got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: c.ref[i]}
-				if got != ref[i] {
-					t.Fatalf("tick %d neuron %d (run %d): core %+v, reference %+v", tick, i, profileOf(i), got, ref[i])
-				}
-			}
-			for i, a := range c.acc {
-				if a != 0 {
-					t.Fatalf("tick %d: accumulator %d (type %d, neuron %d) not cleared", tick, i, i/c.stride, i%c.stride)
-				}
-			}
-			for i := n; i < c.stride; i++ {
-				if c.v[i] != 0 || c.u[i] != 0 || c.u[c.stride+i] != 0 || c.ref[i] != 0 {
-					t.Fatalf("tick %d: padding lane %d changed", tick, i)
-				}
-			}
-			if !slices.Equal(c.fired, firedRef) {
-				t.Fatalf("tick %d: core fired %v, reference %v", tick, c.fired, firedRef)
-			}
-			if c.cnt != want {
-				t.Fatalf("tick %d: counts %+v, reference %+v", tick, c.cnt, want)
-			}
-			fires += want.NeuronFire
+			var f uint64
+			firedRef, f = matchStep(t, c, dp, profs, profileOf, ref, in, nil, tick, firedRef)
+			fires += f
 		}
 		if fires == 0 {
 			t.Fatal("no neuron fired: the test exercises nothing")
@@ -440,4 +406,55 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
+}
+
+// matchStep steps ref, the reference states, through Datapath.Step with
+// the inputs in (rand gives a stochastic neuron's draw; nil for none) and
+// checks core c, just updated for the same tick, against them: every
+// neuron's state, the accumulators cleared, the padding lanes untouched,
+// the spike list in order and the counts. It returns the reference spike
+// list (in firedRef's storage) and the number of spikes.
+func matchStep(t *testing.T, c *core, dp *Datapath, profs []Profile, profileOf func(int) int, ref []NeuronState, in [][2]int64, rand func(i int) uint16, tick uint64, firedRef []uint32) ([]uint32, uint64) {
+	t.Helper()
+	var want Counts
+	firedRef = firedRef[:0]
+	for i := range ref {
+		si := StepInput{A: [4]int64{in[i][0], in[i][1]}, Bias: int64(c.bias[i])}
+		pr := &profs[profileOf(i)]
+		if rand != nil && pr.Escape != nil {
+			si.Rand = rand(i)
+		}
+		switch {
+		case dp.Step(&ref[i], pr, &si):
+			want.NeuronFire++
+			firedRef = append(firedRef, uint32(i))
+		case in[i][0] != 0 || in[i][1] != 0:
+			want.NeuronActive++
+		default:
+			want.NeuronIdle++
+		}
+	}
+	for i := range ref {
+		got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: c.ref[i]}
+		if got != ref[i] {
+			t.Fatalf("tick %d neuron %d (profile %d): core %+v, reference %+v", tick, i, profileOf(i), got, ref[i])
+		}
+	}
+	for i, a := range c.acc {
+		if a != 0 {
+			t.Fatalf("tick %d: accumulator %d (type %d, neuron %d) not cleared", tick, i, i/c.stride, i%c.stride)
+		}
+	}
+	for i := len(ref); i < c.stride; i++ {
+		if c.v[i] != 0 || c.u[i] != 0 || c.u[c.stride+i] != 0 || c.ref[i] != 0 {
+			t.Fatalf("tick %d: padding lane %d changed", tick, i)
+		}
+	}
+	if !slices.Equal(c.fired, firedRef) {
+		t.Fatalf("tick %d: core fired %v, reference %v", tick, c.fired, firedRef)
+	}
+	if c.cnt != want {
+		t.Fatalf("tick %d: counts %+v, reference %+v", tick, c.cnt, want)
+	}
+	return firedRef, want.NeuronFire
 }

@@ -1,9 +1,8 @@
 package chip
 
 import (
-	"context"
-	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -51,14 +50,13 @@ func directProgram(n int) *Program {
 	return p
 }
 
-type spikeRecord []string
-
-func runDirect(t *testing.T, direct bool, workers int) (spikeRecord, Stats, []NeuronState) {
+func runDirect(t *testing.T, direct bool, workers int) resetRun {
 	t.Helper()
 	useDirectGenerators = direct
 	defer func() { useDirectGenerators = true }()
 	const n = 60
-	s, err := Load(Default(), directProgram(n), Options{Workers: workers})
+	p := directProgram(n)
+	s, err := Load(Default(), p, Options{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,29 +71,8 @@ func runDirect(t *testing.T, direct bool, workers int) (spikeRecord, Stats, []Ne
 	if want := map[bool]int{true: 2 * n, false: 0}[direct]; marked != want {
 		t.Fatalf("direct=%v: %d direct generators, want %d", direct, marked, want)
 	}
-	var rec spikeRecord
-	s.ObserveSpikes(func(tick uint64, core int, neurons []uint32) {
-		rec = append(rec, fmt.Sprint(tick, core, neurons))
-	})
-	ctx := context.Background()
-	if err := s.Run(ctx, 700); err != nil {
-		t.Fatal(err)
-	}
-	s.Reset(9) // pending direct spikes are dropped as the outbox's messages are
-	if err := s.Run(ctx, 600); err != nil {
-		t.Fatal(err)
-	}
-	var st []NeuronState
-	for ci := range s.cores {
-		for i := 0; i < n; i++ {
-			x, err := s.State(NeuronRef{Core: uint32(ci), Neuron: uint32(i)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			st = append(st, x)
-		}
-	}
-	return rec, s.Stats(), st
+	// the Reset drops pending direct spikes as it drops the outbox's messages
+	return runResetRun(t, s, p, nil, 700, 9)
 }
 
 // TestDirectGenerators: adding a local one-synapse generator's spikes
@@ -103,19 +80,18 @@ func runDirect(t *testing.T, direct bool, workers int) (spikeRecord, Stats, []Ne
 // and energy of sending them as messages.
 func TestDirectGenerators(t *testing.T) {
 	for _, w := range []int{1, 2} {
-		recM, stM, sM := runDirect(t, false, w)
-		recD, stD, sD := runDirect(t, true, w)
-		if len(recM) == 0 {
+		msg, dir := runDirect(t, false, w), runDirect(t, true, w)
+		if len(msg.spikes) == 0 {
 			t.Fatal("no spikes")
 		}
-		if !reflect.DeepEqual(recM, recD) {
-			t.Errorf("workers %d: spikes differ (%d ticks with spikes against %d)", w, len(recD), len(recM))
+		if !slices.Equal(msg.spikes, dir.spikes) {
+			t.Errorf("workers %d: %d spikes differ from the message path's %d", w, len(dir.spikes), len(msg.spikes))
 		}
-		if !reflect.DeepEqual(sM, sD) {
+		if !slices.Equal(msg.states, dir.states) {
 			t.Errorf("workers %d: neuron states differ", w)
 		}
-		if !reflect.DeepEqual(stM, stD) {
-			t.Errorf("workers %d: stats differ:\nmessages %+v\ndirect   %+v", w, stM, stD)
+		if !reflect.DeepEqual(msg.stats, dir.stats) {
+			t.Errorf("workers %d: stats differ:\nmessages %+v\ndirect   %+v", w, msg.stats, dir.stats)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package chip
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -402,10 +401,8 @@ func benchProfileProgram(cfg *Config, kind string) *Program {
 func TestProfileKernelsSystem(t *testing.T) {
 	defer func() { useProfileKernel = true }()
 	type result struct {
-		spikes []Spike
-		states []NeuronState
-		counts Counts
-		runs   uint64
+		resetRun
+		runs uint64 // runs the profile kernels took
 	}
 	for _, name := range Presets() {
 		cfg, err := Preset(name)
@@ -419,35 +416,14 @@ func TestProfileKernelsSystem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec, err := s.RecordSpikes(nil)
-			if err != nil {
-				t.Fatal(err)
+			r := result{resetRun: runResetRun(t, s, p, periodicInput{}, 120, 99)}
+			for _, c := range s.cores {
+				r.runs += c.pk.runs
 			}
-			s.SetInput(periodicInput{})
-			if err := s.Run(context.Background(), 120); err != nil {
-				t.Fatal(err)
-			}
-			s.Reset(99)
-			if err := s.Run(context.Background(), 120); err != nil {
-				t.Fatal(err)
-			}
-			var r result
-			r.spikes = rec.Spikes
-			for ci := range p.Cores {
-				for i := range p.Cores[ci].Neurons {
-					st, err := s.State(NeuronRef{uint32(ci), uint32(i)})
-					if err != nil {
-						t.Fatal(err)
-					}
-					r.states = append(r.states, st)
-				}
-				r.runs += s.cores[ci].pk.runs
-			}
-			r.counts = s.Stats().Counts
 			return r
 		}
 		ref := run(false, 1)
-		if ref.counts.NeuronFire == 0 {
+		if ref.stats.Counts.NeuronFire == 0 {
 			t.Errorf("%s: no neuron fired", name)
 		}
 		for _, w := range []int{1, 3} {
@@ -458,8 +434,8 @@ func TestProfileKernelsSystem(t *testing.T) {
 			if !slices.Equal(got.states, ref.states) {
 				t.Errorf("%s, %d workers: final states differ from updateGeneric's", name, w)
 			}
-			if got.counts != ref.counts {
-				t.Errorf("%s, %d workers: counts %+v, updateGeneric %+v", name, w, got.counts, ref.counts)
+			if got.stats.Counts != ref.stats.Counts {
+				t.Errorf("%s, %d workers: counts %+v, updateGeneric %+v", name, w, got.stats.Counts, ref.stats.Counts)
 			}
 			loihiClass := cfg.Neuron.SynapseTypes == 2 && cfg.Neuron.Current == "decay" && cfg.Neuron.Decay == "mul12" && cfg.Neuron.Rounding == "trunc"
 			if ran := got.runs > 0; ran == loihiClass {

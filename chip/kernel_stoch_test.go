@@ -1,7 +1,6 @@
 package chip
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -212,47 +211,9 @@ func testStochFastPath(t *testing.T, name string, edit func(c *Config), n int) {
 			}
 			c.cnt = Counts{}
 			c.update(dp, seed, tick)
-			var want Counts
-			firedRef = firedRef[:0]
-			for i := range ref {
-				si := StepInput{A: [4]int64{in[i][0], in[i][1]}, Bias: int64(c.bias[i])}
-				pr := &profs[profileOf(i)]
-				if pr.Escape != nil {
-					si.Rand = Rand16(seed, cp.Neurons[i].NoiseKey, tick)
-				}
-				switch {
-				case dp.Step(&ref[i], pr, &si):
-					want.NeuronFire++
-					firedRef = append(firedRef, uint32(i))
-				case in[i][0] != 0 || in[i][1] != 0:
-					want.NeuronActive++
-				default:
-					want.NeuronIdle++
-				}
-			}
-			for i := range ref {
-				got := NeuronState{U: [4]int32{c.u[i], c.u[c.stride+i]}, V: c.v[i], Ref: c.ref[i]}
-				if got != ref[i] {
-					t.Fatalf("tick %d neuron %d (profile %d): core %+v, reference %+v", tick, i, profileOf(i), got, ref[i])
-				}
-			}
-			for i, a := range c.acc {
-				if a != 0 {
-					t.Fatalf("tick %d: accumulator %d (type %d, neuron %d) not cleared", tick, i, i/c.stride, i%c.stride)
-				}
-			}
-			for i := n; i < c.stride; i++ {
-				if c.v[i] != 0 || c.u[i] != 0 || c.u[c.stride+i] != 0 || c.ref[i] != 0 {
-					t.Fatalf("tick %d: padding lane %d changed", tick, i)
-				}
-			}
-			if !slices.Equal(c.fired, firedRef) {
-				t.Fatalf("tick %d: core fired %v, reference %v", tick, c.fired, firedRef)
-			}
-			if c.cnt != want {
-				t.Fatalf("tick %d: counts %+v, reference %+v", tick, c.cnt, want)
-			}
-			fires += want.NeuronFire
+			var f uint64
+			firedRef, f = matchStep(t, c, dp, profs, profileOf, ref, in, func(i int) uint16 { return Rand16(seed, cp.Neurons[i].NoiseKey, tick) }, tick, firedRef)
+			fires += f
 		}
 		if fires == 0 {
 			t.Fatal("no neuron fired: the test exercises nothing")
@@ -273,12 +234,7 @@ func testStochFastPath(t *testing.T, name string, edit func(c *Config), n int) {
 // a Reset to a new seed, and compares spikes, final states and counts.
 func TestStochWorkers(t *testing.T) {
 	defer func() { useStochKernel = true }()
-	type result struct {
-		spikes []Spike
-		states []NeuronState
-		counts Counts
-	}
-	run := func(kernel bool, workers int) result {
+	run := func(kernel bool, workers int) resetRun {
 		useStochKernel = kernel
 		cfg := Default()
 		p := randomProgram(cfg, 11, 5, 97)
@@ -289,34 +245,10 @@ func TestStochWorkers(t *testing.T) {
 		if s.Workers() != workers {
 			t.Fatalf("%d workers, want %d", s.Workers(), workers)
 		}
-		rec, err := s.RecordSpikes(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.SetInput(periodicInput{})
-		if err := s.Run(context.Background(), 250); err != nil {
-			t.Fatal(err)
-		}
-		s.Reset(424242)
-		if err := s.Run(context.Background(), 250); err != nil {
-			t.Fatal(err)
-		}
-		var r result
-		r.spikes = rec.Spikes
-		for ci := range p.Cores {
-			for i := range p.Cores[ci].Neurons {
-				st, err := s.State(NeuronRef{uint32(ci), uint32(i)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				r.states = append(r.states, st)
-			}
-		}
-		r.counts = s.Stats().Counts
-		return r
+		return runResetRun(t, s, p, periodicInput{}, 250, 424242)
 	}
 	ref := run(false, 1)
-	if ref.counts.NeuronFire == 0 {
+	if ref.stats.Counts.NeuronFire == 0 {
 		t.Fatal("no neuron fired")
 	}
 	for _, w := range []int{1, 3} {
@@ -327,8 +259,8 @@ func TestStochWorkers(t *testing.T) {
 		if !slices.Equal(got.states, ref.states) {
 			t.Errorf("kernel, %d workers: final states differ from updateGeneric's", w)
 		}
-		if got.counts != ref.counts {
-			t.Errorf("kernel, %d workers: counts %+v, updateGeneric %+v", w, got.counts, ref.counts)
+		if got.stats.Counts != ref.stats.Counts {
+			t.Errorf("kernel, %d workers: counts %+v, updateGeneric %+v", w, got.stats.Counts, ref.stats.Counts)
 		}
 	}
 }

@@ -633,3 +633,44 @@ func (e eventsAtTicks) Events(t uint64, dst []PortEvent) ([]PortEvent, error) {
 	}
 	return dst, nil
 }
+
+// resetRun is what runResetRun saw: every spike, every neuron's final
+// state and the statistics.
+type resetRun struct {
+	spikes []Spike
+	states []NeuronState
+	stats  Stats
+}
+
+// runResetRun runs s (loaded from p) with input in (nil: none) for ticks
+// ticks, resets it to seed and runs ticks more: the run the kernel,
+// worker and generator tests compare between two ways of computing it.
+func runResetRun(t *testing.T, s *System, p *Program, in InputSource, ticks, seed uint64) resetRun {
+	t.Helper()
+	rec, err := s.RecordSpikes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in != nil {
+		s.SetInput(in)
+	}
+	ctx := context.Background()
+	if err := s.Run(ctx, ticks); err != nil {
+		t.Fatal(err)
+	}
+	s.Reset(seed)
+	if err := s.Run(ctx, ticks); err != nil {
+		t.Fatal(err)
+	}
+	r := resetRun{spikes: rec.Spikes, stats: s.Stats()}
+	for ci := range p.Cores {
+		for i := range p.Cores[ci].Neurons {
+			st, err := s.State(NeuronRef{uint32(ci), uint32(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.states = append(r.states, st)
+		}
+	}
+	return r
+}
