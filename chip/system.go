@@ -67,13 +67,12 @@ type System struct {
 	outbox [2][][][]uint64
 	ws     []workerTick
 
-	inputs  [][][]AxonRef // port → channel → axons
-	outputs []NeuronRef
-	in      InputSource
-	out     OutputSink
-	inBuf   []PortEvent
-	outBuf  []PortEvent
-	inDrop  uint64
+	inputs [][][]AxonRef // port → channel → axons
+	in     InputSource
+	out    OutputSink
+	inBuf  []PortEvent
+	outBuf []PortEvent
+	inDrop uint64
 
 	observer SpikeObserver
 	stats    Stats

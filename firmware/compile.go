@@ -206,9 +206,6 @@ type compiler struct {
 	prog *chip.Program
 	pl   *Placement
 
-	// per population: the global id of member 0's sender, members of a
-	// neuron population being consecutive; sources get ids via genID
-	popFirst []int
 	genID    [][]int32 // source population → member → sender id
 	nNeurons int
 	nSenders int   // neurons and generators

@@ -49,9 +49,6 @@ func (q *tickQueue) push(t uint64, ev chip.PortEvent) bool {
 	return true
 }
 
-// has reports whether tick t has events waiting.
-func (q *tickQueue) has(t uint64) bool { return len(q.slots[t&q.mask]) > 0 }
-
 // take appends the events of tick t to dst and empties the slot.
 func (q *tickQueue) take(t uint64, dst []chip.PortEvent) []chip.PortEvent {
 	s := &q.slots[t&q.mask]

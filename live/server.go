@@ -136,7 +136,6 @@ type Server struct {
 	tail      int
 	drain     int
 	paused    bool
-	applied   bool // the last tick applied untimed or late input
 	tickHist  durHist
 	jitHist   durHist
 	running   time.Duration // time spent ticking, pauses excluded

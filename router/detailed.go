@@ -128,8 +128,6 @@ func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
 
 func (d *detailed) unit(node, port, vc int) int32 { return int32((node*d.np+port)*d.V + vc) }
 
-func (d *detailed) activate(n int32) { d.next[n>>6] |= 1 << (n & 63) }
-
 // leftOf is the detour port of an emergency route around port p: the
 // packet goes left, then on in direction p, then right, and is back on
 // its path one hop on (SpiNNaker detours over the two other edges of a
