@@ -31,27 +31,24 @@ type detailed struct {
 	K    int // cores per router
 
 	units []dunit
-	outs  []int32 // per unit and output port: the downstream unit (unit·numPorts + port)
-	buf   []dflit // unit i's ring is buf[i·B : (i+1)·B]
-	lp    []dlp   // per router and output port (node·numPorts + p)
-	hop   [numClasses]int32
-	k     [numClasses]int32
+	outs  []int32   // per unit and output port: the downstream unit (unit·numPorts + port)
+	buf   []dflit   // unit i's ring is buf[i·R : (i+1)·R], R = ringMask + 1
+	rs    []drouter // per router
 
 	niQ    [][]int32 // per core: packets waiting for injection
 	niHead []int32
-	niSent []int32 // flits of the front packet already injected
-	rr     []int32 // per router: the unit the round-robin starts at
+	niSent []int32  // flits of the front packet already injected
+	injAct []uint64 // the routers with cores with packets waiting, as a bitmap
 
 	// routers with work this cycle and the next, as bitmaps (ascending
 	// order is the processing order: deterministic, and no sort)
 	act, next []uint64
-	ne        []uint32 // per router: the input units that hold flits
-	usedLinks []int32  // output ports (node·numPorts + p) this run used (their state is reset at its end)
-	dn        []int32  // per router and output port: the neighbour's input unit of VC 0 (−1: none)
-	left      []int32  // per packet: destinations its tail has not reached
-	pdst      []int32  // per packet: its destination core (dimension order), or −1 (a tree)
-	order     []int32  // packets by injection time
-	ringMask  int32    // rings are a power of two ≥ B long
+	usedLinks []int32 // output ports (node·numPorts + p) this run used (their state is reset at its end)
+	dn        []int32 // per router and output port: the neighbour's input unit of VC 0 (−1: none)
+	left      []int32 // per packet: destinations its tail has not reached
+	pdst      []int32 // per packet: its destination core (dimension order), or −1 (a tree)
+	order     []int32 // packets by injection time
+	ringMask  int32   // rings are a power of two ≥ B long
 
 	reroute bool
 	w1, w2  int32
@@ -69,6 +66,15 @@ type dunit struct {
 	wait    int32 // cycles the front head has been blocked
 }
 
+// drouter is a router's state: its input units that hold flits (ne), the
+// unit its round-robin starts at (rr), its cores with packets waiting for
+// injection (inj: bit l for local port l) and its output ports.
+type drouter struct {
+	ne, inj uint32
+	rr      int32
+	lp      [numPorts]dlp
+}
+
 // dlp is a router's output port: its link's state in a run (when it is
 // free again, in cycles since the run's start, and the flits it carried),
 // what it leads to (the neighbour and its input unit of VC 0) and the
@@ -78,14 +84,36 @@ type dlp struct {
 	flits uint32
 	du    int32
 	nbr   int32
+	hop   int32 // cycles from this router's output to the neighbour's unit
+	k     int32 // cycles the link is busy per flit
 	class LinkClass
+	bit   uint8 // du's bit in the neighbour's ne (a VC v > 0 is bit + v)
 }
 
-type dflit struct {
-	pkt   int32
-	ready uint16 // cycle (mod 2^16, since the run's start) when the flit is at the front
-	seq   uint8
-	ctl   uint8 // emergency detour: next forced port (bits 0–2), then the one after (bits 3–5)
+// dflit is a flit in a buffer, packed in one word (one load, one store):
+// its packet (bits 0–31), the cycle (mod 2^16, since the run's start) when
+// it is at the front (32–47), its place in the packet (48–55) and, on a
+// head, the emergency detour: next forced port (bits 56–58), then the one
+// after (59–61); bit 63 marks the tail.
+type dflit uint64
+
+func mkFlit(pkt int32, ready uint16, seq, ctl uint8, tail bool) dflit {
+	f := dflit(uint32(pkt)) | dflit(ready)<<32 | dflit(seq)<<48 | dflit(ctl)<<56
+	if tail {
+		f |= 1 << 63
+	}
+	return f
+}
+
+func (f dflit) pkt() int32    { return int32(uint32(f)) }
+func (f dflit) ready() uint16 { return uint16(f >> 32) }
+func (f dflit) seq() uint8    { return uint8(f >> 48) }
+func (f dflit) ctl() uint8    { return uint8(f>>56) & 63 }
+func (f dflit) tail() bool    { return int64(f) < 0 }
+
+// at is the flit without detour, at the front at cycle ready.
+func (f dflit) at(ready uint16) dflit {
+	return f&(1<<32-1|0xff<<48|1<<63) | dflit(ready)<<32
 }
 
 func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
@@ -103,26 +131,26 @@ func newDetailed(cfg *Config, topo *Topology, n *net) *detailed {
 		ring <<= 1
 	}
 	d.ringMask = ring - 1
-	d.lp = make([]dlp, topo.Nodes()*numPorts)
+	d.rs = make([]drouter, topo.Nodes())
 	d.dn = make([]int32, topo.Nodes()*numPorts)
 	for i := range d.dn {
 		d.dn[i] = -1
 		if p := i % numPorts; p != Local && topo.nbr[i] >= 0 {
 			d.dn[i] = d.unit(int(topo.nbr[i]), opposite[p], 0)
 		}
-		d.lp[i] = dlp{du: d.dn[i], nbr: topo.nbr[i], class: topo.class[i]}
-	}
-	for k := LinkClass(0); k < numClasses; k++ {
-		d.hop[k] = int32(hopCycles(cfg, k))
-		d.k[k] = int32(cyclesPerFlit(cfg, k))
+		cl := topo.class[i]
+		lk := &d.rs[i/numPorts].lp[i%numPorts]
+		*lk = dlp{du: d.dn[i], nbr: topo.nbr[i], class: cl, hop: int32(hopCycles(cfg, cl)), k: int32(cyclesPerFlit(cfg, cl))}
+		if d.dn[i] >= 0 {
+			lk.bit = uint8(int(d.dn[i]) - int(topo.nbr[i])*d.nu)
+		}
 	}
 	d.niQ = make([][]int32, topo.Cores())
 	d.niHead = make([]int32, topo.Cores())
 	d.niSent = make([]int32, topo.Cores())
-	d.rr = make([]int32, nodes)
+	d.injAct = make([]uint64, (nodes+63)/64)
 	d.act = make([]uint64, (nodes+63)/64)
 	d.next = make([]uint64, (nodes+63)/64)
-	d.ne = make([]uint32, nodes)
 	return d
 }
 
@@ -186,18 +214,15 @@ func (d *detailed) run(b *batch, c *counters) {
 	clear(d.next)
 	F := d.F
 	// the hot state in locals (the compiler reloads fields after stores)
-	units, buf, lp, ne := d.units, d.buf, d.lp, d.ne
+	units, buf, rs := d.units, d.buf, d.rs
 	B, nu, rmask := uint16(d.B), d.nu, uint16(d.ringMask)
 	outs := d.outs
 	rlen := int(rmask) + 1
 
-	hopc, kc := d.hop, d.k
-	niQ, niHead, niSent, rr := d.niQ, d.niHead, d.niSent, d.rr
+	niQ, niHead, niSent, injAct := d.niQ, d.niHead, d.niSent, d.injAct
 	dn := d.dn
 	v1, V := d.V == 1, d.V
-	reroute, w1, w2 := d.reroute, d.w1, d.w2
 	xs, ys, torus := t.xs, t.ys, t.Torus
-	usedLinks := d.usedLinks
 	act, nxt := d.act, d.next
 	K, cr, cLoc, rCore := d.K, t.coreRouter, t.coreLocal, t.routerCore
 	for next < len(order) || inFlight > 0 {
@@ -206,6 +231,8 @@ func (d *detailed) run(b *batch, c *counters) {
 			s := b.pkts[pi].src
 			niQ[s] = append(niQ[s], pi)
 			r := cr[s]
+			rs[r].inj |= 1 << cLoc[s]
+			injAct[r>>6] |= 1 << (r & 63)
 			nxt[r>>6] |= 1 << (r & 63)
 			inFlight++
 			next++
@@ -228,26 +255,23 @@ func (d *detailed) run(b *batch, c *counters) {
 		}
 		moved := false
 		rel := int32(now - t0)
-		for wi, word := range act {
-			act[wi] = 0
+		// injection, before the routers move flits (it only touches the
+		// cores' own local units): one flit per cycle and core
+		for wi, word := range injAct {
 			for word != 0 {
-				n := int32(wi<<6 + bits.TrailingZeros64(word))
+				node := wi<<6 + bits.TrailingZeros64(word)
 				word &= word - 1
-				node := int(n)
-				work := false
-				// injection: one flit per cycle and core into its local unit
-				for l := 0; l < K; l++ {
+				ro := &rs[node]
+				for im := ro.inj; im != 0; im &= im - 1 {
+					l := bits.TrailingZeros32(im)
 					core := rCore[node*K+l]
 					q := niQ[core]
-					if int(niHead[core]) >= len(q) {
-						continue
-					}
 					lk := localPort(l) * V
 					li := node*nu + lk // the core's local unit of VC 0
 					if lu := &units[li]; lu.n < B {
 						pi := q[niHead[core]]
-						buf[li*rlen+int((lu.head+lu.n)&rmask)] = dflit{ready: uint16(rel), pkt: pi, seq: uint8(niSent[core])}
-						ne[node] |= 1 << lk
+						buf[li*rlen+int((lu.head+lu.n)&rmask)] = mkFlit(pi, uint16(rel), uint8(niSent[core]), 0, niSent[core] == F-1)
+						ro.ne |= 1 << lk
 						lu.n++
 						niSent[core]++
 						maxQ = max(maxQ, int32(lu.n))
@@ -258,17 +282,29 @@ func (d *detailed) run(b *batch, c *counters) {
 							if int(niHead[core]) == len(q) {
 								niQ[core] = q[:0]
 								niHead[core] = 0
+								if ro.inj &^= 1 << l; ro.inj == 0 {
+									injAct[wi] &^= 1 << (node & 63)
+								}
 							}
 						}
 					}
-					work = true
 				}
+			}
+		}
+		for wi, word := range act {
+			act[wi] = 0
+			for word != 0 {
+				n := int32(wi<<6 + bits.TrailingZeros64(word))
+				word &= word - 1
+				node := int(n)
+				ro := &rs[node]
+				work := ro.inj != 0 // (a router with packets waiting is active)
 				var used Route
 				base := node * nu
-				start := int(rr[node])
+				start := int(ro.rr)
 				// the non-empty units in round-robin order from start
 				// (units start… in the low half, then …start−1 in the high one)
-				m := uint64(ne[node])
+				m := uint64(ro.ne)
 				lowm := uint64(1)<<(start&31) - 1
 				rot := m&^lowm | (m&lowm)<<32
 				if rot != 0 {
@@ -279,16 +315,16 @@ func (d *detailed) run(b *batch, c *counters) {
 					rot &= rot - 1
 					ui := int32(base + k)
 					u := &units[ui]
-					f := &buf[int(ui)*rlen+int(u.head)]
-					if int16(f.ready-uint16(rel)) > 0 { // not yet (hops are < 2^15 cycles)
+					f := buf[int(ui)*rlen+int(u.head)]
+					if int16(f.ready()-uint16(rel)) > 0 { // not yet (hops are < 2^15 cycles)
 						continue
 					}
 
 					if u.discard {
-						tail := f.seq == uint8(F-1)
+						tail := f.tail()
 						u.head = (u.head + 1) & rmask
 						if u.n--; u.n == 0 {
-							ne[node] &^= 1 << k
+							ro.ne &^= 1 << k
 						}
 						moved = true
 						if tail {
@@ -305,15 +341,15 @@ func (d *detailed) run(b *batch, c *counters) {
 						// the route of a blocked head is kept for its next try
 						r, ctl := u.want, u.wantCtl
 						if r == 0 {
-							ctl = f.ctl
+							ctl = f.ctl()
 							switch {
 							case ctl != 0:
 								r = 1 << (ctl & 7)
 								ctl >>= 3
-							case pdst[f.pkt] >= 0:
-								dst := cr[pdst[f.pkt]]
+							case pdst[f.pkt()] >= 0:
+								dst := cr[pdst[f.pkt()]]
 								if dst == n {
-									r = 1 << localPort(int(cLoc[pdst[f.pkt]]))
+									r = 1 << localPort(int(cLoc[pdst[f.pkt()]]))
 									break
 								}
 								if torus {
@@ -333,7 +369,7 @@ func (d *detailed) run(b *batch, c *counters) {
 									r = 1 << Local
 								}
 							default:
-								r = rt.trees[b.pkts[f.pkt].tree].routeAt(n)
+								r = rt.trees[b.pkts[f.pkt()].tree].routeAt(n)
 							}
 							u.want, u.wantCtl = r, ctl
 						}
@@ -361,14 +397,14 @@ func (d *detailed) run(b *batch, c *counters) {
 						}
 						if !ok {
 							u.wait++
-							if reroute && u.wait >= w1 {
-								if u.wait >= w1+w2 {
+							if d.reroute && u.wait >= d.w1 {
+								if u.wait >= d.w1+d.w2 {
 									u.discard = true
 									u.wait = 0
 									u.want = 0
 									continue
 								}
-								if u.wait == w1 && ctl == 0 && f.ctl == 0 && bitsOne(r) && r&localRoutes == 0 {
+								if u.wait == d.w1 && ctl == 0 && f.ctl() == 0 && bitsOne(r) && r&localRoutes == 0 {
 									p := portOf(r)
 									q := leftOf[p]
 									if a := t.Neighbor(node, q); a >= 0 && t.Neighbor(a, p) >= 0 && d.allocate(ui, node, inPort, inVC, 1<<q) {
@@ -388,15 +424,64 @@ func (d *detailed) run(b *batch, c *counters) {
 							u.want = 0
 						}
 					}
+					if r := u.route; r&(r-1) == 0 && r&localRoutes == 0 {
+						// one link output, the common case: send the front
+						// flit if it can go and take it off the unit
+						p := bits.TrailingZeros8(uint8(r))
+						lk := &ro.lp[p]
+						if used&r != 0 || lk.busy > rel {
+							continue
+						}
+						di, bit := lk.du, lk.bit
+						if !v1 {
+							di = outs[int(ui)*numPorts+p]
+							bit += uint8(di - lk.du)
+						}
+						du := &units[di]
+						if du.n >= B {
+							continue
+						}
+						nf := f.at(uint16(rel + lk.hop))
+						if f.seq() == 0 {
+							nf |= dflit(u.ctl) << 56
+						}
+						nb := int(lk.nbr)
+						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
+						rs[nb].ne |= 1 << (bit & 31)
+						du.n++
+						maxQ = max(maxQ, int32(du.n))
+						if lk.flits == 0 {
+							d.usedLinks = append(d.usedLinks, int32(node*numPorts+p))
+						}
+						lk.busy = rel + lk.k
+						lk.flits++
+						used |= r
+						nxt[nb>>6] |= 1 << (nb & 63)
+						moved = true
+						// (branch-free where the outcome is data-dependent)
+						u.head = (u.head + 1) & rmask
+						u.n--
+						ro.ne &^= uint32(b2i(u.n == 0)) << k
+						tail := f.tail()
+						du.alloc = du.alloc && !tail
+						var tm Route
+						if tail {
+							tm = ^Route(0)
+						}
+						u.route &^= tm
+						u.pending = u.route
+						continue
+					}
 					// send the front flit to every output that can take it
+					// (several: a multicast packet, replicated here)
 					pm := u.pending &^ used
 					for lm := pm & localRoutes; lm != 0; lm &= lm - 1 {
 						// ejection into a core of this router
 						p := bits.TrailingZeros32(uint32(lm))
 						used |= 1 << p
 						u.pending &^= 1 << p
-						if f.seq == uint8(F-1) {
-							pk := &b.pkts[f.pkt]
+						if f.tail() {
+							pk := &b.pkts[f.pkt()]
 							di := pk.d0
 							if pk.d1-pk.d0 > 1 {
 								if x, ok := slices.BinarySearch(b.dests[pk.d0:pk.d1], rCore[node*K+localOf(p)]); ok {
@@ -404,40 +489,39 @@ func (d *detailed) run(b *batch, c *counters) {
 								}
 							}
 							b.arrive[di] = now + 1
-							if left[f.pkt]--; left[f.pkt] == 0 {
+							if d.left[f.pkt()]--; d.left[f.pkt()] == 0 {
 								inFlight--
 							}
 						}
 					}
 					for pm &^= localRoutes; pm != 0; pm &= pm - 1 {
 						p := bits.TrailingZeros8(uint8(pm))
-						li := int32(node*numPorts + p)
-						lk := &lp[li]
+						lk := &ro.lp[p]
 						if lk.busy > rel {
 							continue
 						}
-						di := lk.du
+						di, bit := lk.du, lk.bit
 						if !v1 {
 							di = outs[int(ui)*numPorts+p]
+							bit += uint8(di - lk.du)
 						}
 						du := &units[di]
 						if du.n >= B {
 							continue
 						}
-						cl := lk.class
-						nf := dflit{ready: uint16(rel + hopc[cl]), pkt: f.pkt, seq: f.seq}
-						if f.seq == 0 {
-							nf.ctl = u.ctl
+						nf := f.at(uint16(rel + lk.hop))
+						if f.seq() == 0 {
+							nf |= dflit(u.ctl) << 56 // (a body flit carries none)
 						}
 						nb := int(lk.nbr)
 						buf[int(di)*rlen+int((du.head+du.n)&rmask)] = nf
-						ne[nb] |= 1 << ((int(di) - nb*nu) & 31)
+						rs[nb].ne |= 1 << (bit & 31)
 						du.n++
 						maxQ = max(maxQ, int32(du.n))
 						if lk.flits == 0 {
-							usedLinks = append(usedLinks, li)
+							d.usedLinks = append(d.usedLinks, int32(node*numPorts+p))
 						}
-						lk.busy = rel + kc[cl]
+						lk.busy = rel + lk.k
 						lk.flits++
 						used |= 1 << p
 						u.pending &^= 1 << p
@@ -447,7 +531,7 @@ func (d *detailed) run(b *batch, c *counters) {
 						moved = true
 						// (branch-free where the outcome is data-dependent)
 						var tm Route // all ports if the flit is the tail
-						if f.seq == uint8(F-1) {
+						if f.tail() {
 							tm = ^Route(0)
 						}
 						u.head = (u.head + 1) & rmask
@@ -456,7 +540,7 @@ func (d *detailed) run(b *batch, c *counters) {
 						if u.n == 0 {
 							e = 1
 						}
-						ne[node] &^= e << k
+						ro.ne &^= e << k
 						// the tail frees the downstream units
 						for pm := u.route &^ localRoutes & tm; pm != 0; pm &= pm - 1 {
 							units[outs[int(ui)*numPorts+bits.TrailingZeros8(uint8(pm))]].alloc = false
@@ -468,7 +552,7 @@ func (d *detailed) run(b *batch, c *counters) {
 				if start++; start == nu {
 					start = 0
 				}
-				rr[node] = int32(start)
+				ro.rr = int32(start)
 				if work {
 					nxt[wi] |= 1 << (n & 63)
 				}
@@ -487,13 +571,12 @@ func (d *detailed) run(b *batch, c *counters) {
 		now++
 	}
 	d.act, d.next = act, nxt
-	d.usedLinks = usedLinks
 	clear(d.act)
 	clear(d.next)
 	c.maxQueue = max(c.maxQueue, int(maxQ))
 	// every run starts its own clock
 	for _, s := range d.usedLinks {
-		lk := &d.lp[s]
+		lk := &d.rs[s/numPorts].lp[s%numPorts]
 		c.flitHops[lk.class] += uint64(lk.flits)
 		c.linkFlits[int(s)/numPorts*4+int(s)%numPorts-1] += uint64(lk.flits)
 		lk.busy, lk.flits = 0, 0
@@ -511,14 +594,16 @@ func (d *detailed) breakDeadlock(b *batch, c *counters) {
 	for i := range d.units {
 		d.units[i] = dunit{}
 	}
-	clear(d.ne)
+	for i := range d.rs {
+		d.rs[i].ne, d.rs[i].inj = 0, 0
+	}
 	for n := range d.niQ {
 		d.niQ[n] = d.niQ[n][:0]
 		d.niHead[n], d.niSent[n] = 0, 0
 	}
+	clear(d.injAct)
 	clear(d.act)
 	clear(d.next)
-	clear(d.ne)
 }
 
 // allocate takes the downstream units of every link port of r for the
@@ -558,6 +643,13 @@ func (d *detailed) allocate(ui int32, node, inPort, inVC int, r Route) bool {
 	}
 	u.route, u.pending = r, r
 	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func bitsOne(r Route) bool { return r != 0 && r&(r-1) == 0 }
