@@ -118,7 +118,7 @@ func TestBrunelNeedsTheLargeChip(t *testing.T) {
 }
 
 // TestCUBANetwork checks the parsed CUBA example against the integers of
-// the mapping that internal/bench used to hard-code, and its structure.
+// its mapping (TestQuantizeLIFCUBA derives them), and its structure.
 func TestCUBANetwork(t *testing.T) {
 	net, q, err := ParseNetworkWith("cuba.toml", example(t, "cuba"), chip.Default(), ParseOptions{})
 	if err != nil {
@@ -127,11 +127,11 @@ func TestCUBANetwork(t *testing.T) {
 	if len(net.Populations) != 2 || net.Populations[0].Size != 3200 || net.Populations[1].Size != 800 {
 		t.Fatalf("populations %v", net.Populations)
 	}
-	want := chip.Profile{Du: [4]uint16{80, 40}, Dv: 20, Vth: 56889, Refractory: 49}
-	vth := int32(56889) << 6
+	want := chip.Profile{Du: [4]uint16{80, 40}, Dv: 20, Vth: 45969, Refractory: 49}
+	vth := int32(45969) << 6
 	for i, p := range net.Populations {
-		if p.Profile != want || p.BiasMant != 2444 || p.BiasExp != 3 {
-			t.Errorf("%s: %+v bias %d<<%d; want %+v bias 2444<<3", p.Name, p.Profile, p.BiasMant, p.BiasExp, want)
+		if p.Profile != want || p.BiasMant != 3950 || p.BiasExp != 2 {
+			t.Errorf("%s: %+v bias %d<<%d; want %+v bias 3950<<2", p.Name, p.Profile, p.BiasMant, p.BiasExp, want)
 		}
 		if len(p.V0) != p.Size {
 			t.Fatalf("%s: %d initial membranes", p.Name, len(p.V0))
@@ -146,9 +146,9 @@ func TestCUBANetwork(t *testing.T) {
 	}
 	total := 0
 	for _, pr := range net.Projections {
-		wantW, wantType := int32(45), uint8(0)
+		wantW, wantType := int32(36), uint8(0)
 		if net.Populations[pr.Pre].Name == "inh" {
-			wantW, wantType = -250, 1
+			wantW, wantType = -201, 1
 		}
 		if pr.Type != wantType || pr.WeightExp != 0 {
 			t.Errorf("%s: type %d exponent %d", pr.Name, pr.Type, pr.WeightExp)
@@ -175,7 +175,7 @@ func TestCUBANetwork(t *testing.T) {
 	if total < 317000 || total > 323000 {
 		t.Errorf("%d synapses, want about 320,000", total)
 	}
-	if net.Seed != 1 || net.DtMS != 0.1 || net.Provenance["dt_ms"] != "0.1" || !strings.Contains(net.Provenance["quantize.exc"], "unit 364089") {
+	if net.Seed != 1 || net.DtMS != 0.1 || net.Provenance["dt_ms"] != "0.1" || !strings.Contains(net.Provenance["quantize.exc"], "unit 294202") {
 		t.Errorf("seed %d, provenance %v", net.Seed, net.Provenance)
 	}
 }

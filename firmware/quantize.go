@@ -19,18 +19,25 @@ package firmware
 //	u_k ← λ_k·u_k + a_k·2^act_shift          λ = 1 − (d + offset)/4096 (mul12) or 1 − 2^−d (shift)
 //	v   ← λm·v + Σ_k u_k + bias
 //
-// which is the exponential-Euler (exact for a current held over the tick)
-// integration of the model when the chip's membrane is measured from the
+// which integrates the model when the chip's membrane is measured from the
 // reset potential in a unit of U units per mV and
 //
-//	u_k  = κ·g_k·U   with κ = 1 − λm, the membrane's realised leak per tick
+//	u_k  = c_k·g_k·U   with c_k = κ·(1 − λ_k)/(−ln λ_k)
 //	bias = κ·(E − v_reset)·U
 //
-// So a weight w on an exponential synapse makes u jump by κ·w·U, and on a
-// delta synapse (cleared every tick) by w·U: the accumulator receives
-// mant·2^exp with mant·2^exp·2^act_shift = that jump. Using the realised κ,
-// not dt/τm, keeps the steady state exact: a constant g moves the membrane
-// to exactly E + g whatever the rounding of the decay constant.
+// κ = 1 − λm being the membrane's realised leak per tick and λ_k the
+// current's realised decay. So a weight w on an exponential synapse makes
+// u jump by c_k·w·U, and on a delta synapse (cleared every tick) by w·U:
+// the accumulator receives mant·2^exp with mant·2^exp·2^act_shift = that
+// jump. Using the realised κ, not dt/τm, keeps the steady state exact: a
+// constant g moves the membrane to exactly E + g whatever the rounding of
+// the decay constant. The factor (1 − λ_k)/(−ln λ_k) = (1 − λ_k)·τ_k/dt
+// makes a current's charge exact: the chip adds the current at its value
+// after the tick's decay, so with κ alone a PSC's charge is too large by
+// about dt/(2τ_k), 1 % at τ = 5 ms but 10 % at PD14's 0.5 ms (dt 0.1 ms),
+// which drove PD14's L6E to 0.62 Hz against the published 0.99–1.14. With
+// it, c_k equals the exact propagator's τ_k(λm − λ_k)/(τm − τ_k) to 0.02 %:
+// the chip's PSP is the exact one at every tick, one tick early.
 //
 // # The voltage unit
 //
@@ -41,8 +48,8 @@ package firmware
 //     population, as in CUBA's 1.62 and −9 mV): the mantissa M of the
 //     largest |jump| is searched over 1 … 2^weight_bits − 1, the others being
 //     round(M·ratio), for the smallest largest relative error of the weight
-//     ratios (ties: the larger M); U then follows from M. CUBA's w_e = 45,
-//     w_i = −250 (−9/1.62 = −250/45, exact) come out of this search. If a
+//     ratios (ties: the larger M); U then follows from M. CUBA's w_e = 36,
+//     w_i = −201 (201/36 within 4.3·10⁻⁵ of the jumps' ratio) come out of this search. If a
 //     row into the population mixes signs on a chip with Loihi's sign
 //     modes (Afferent.Mixed, "Weight grids" below), M and the others are
 //     even, M ≤ 2^weight_bits − 2.
@@ -651,7 +658,7 @@ type QuantizedLIF struct {
 	BiasExp  uint8
 	Scale    Scale
 	// WeightScale is, per synapse type, the accumulator LSBs of one mV of
-	// weight (κ·U/2^act_shift for a current, U/2^act_shift for a delta
+	// weight (c_k·U/2^act_shift for a current, U/2^act_shift for a delta
 	// synapse): the scale to pass to QuantizeWeights.
 	WeightScale [4]float64
 	// TauMEff and TauSynEff are the realised time constants (ms).
@@ -729,13 +736,17 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 		coef[k] = kappa
 		if p.TauSyn[k] == 0 {
 			coef[k] = 1
+		} else {
+			// c_k: the current's charge exact (the package comment)
+			ls := math.Exp(-dt / q.TauSynEff[k])
+			coef[k] = kappa * (1 - ls) * q.TauSynEff[k] / dt
 		}
 	}
 	if q.Profile.Refractory, err = RefractoryTicks(p.TauRefrac, dt, cfg); err != nil {
 		return nil, err
 	}
 
-	// The jumps of u (in mV·κ) that the unit must represent.
+	// The jumps of u (in mV·c_k) that the unit must represent.
 	var values []float64
 	distributed, mixed := false, false
 	jmax := 0.0

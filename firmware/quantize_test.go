@@ -222,20 +222,22 @@ func TestQuantizeLIFCUBA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := chip.Profile{Du: [4]uint16{80, 40}, Dv: 20, Vth: 56889, Refractory: 49}
-	if q.Profile != want || q.BiasMant != 2444 || q.BiasExp != 3 {
-		t.Errorf("got %+v bias %d<<%d, want %+v bias 2444<<3", q.Profile, q.BiasMant, q.BiasExp, want)
+	want := chip.Profile{Du: [4]uint16{80, 40}, Dv: 20, Vth: 45969, Refractory: 49}
+	if q.Profile != want || q.BiasMant != 3950 || q.BiasExp != 2 {
+		t.Errorf("got %+v bias %d<<%d, want %+v bias 3950<<2", q.Profile, q.BiasMant, q.BiasExp, want)
 	}
-	if !q.Fixed || q.Mantissa != 250 || q.WeightExp != 0 || q.RatioErr > 1e-12 {
-		t.Errorf("weights: fixed %v, mantissa %d at 2^%d, ratio error %g; want fixed 250 at 2^0, exact", q.Fixed, q.Mantissa, q.WeightExp, q.RatioErr)
+	// the jumps are 1.62·c_e and −9·c_i (c = κ·(1 − λ)/(−ln λ): 0.99008κ
+	// and 0.99499κ), whose ratio 5.58309 is 201/36 within 4.4·10⁻⁵
+	if !q.Fixed || q.Mantissa != 201 || q.WeightExp != 0 || q.RatioErr > 4.4e-5 {
+		t.Errorf("weights: fixed %v, mantissa %d at 2^%d, ratio error %g; want fixed 201 at 2^0, within 4.4e-5", q.Fixed, q.Mantissa, q.WeightExp, q.RatioErr)
 	}
-	if math.Abs(q.Scale.UnitsPerMV-364088.89) > 0.01 || q.Scale.OriginMV != -60 {
-		t.Errorf("scale %+v, want 364088.89 units/mV from −60 mV", q.Scale)
+	if math.Abs(q.Scale.UnitsPerMV-294202.38) > 0.01 || q.Scale.OriginMV != -60 {
+		t.Errorf("scale %+v, want 294202.38 units/mV from −60 mV", q.Scale)
 	}
 	for k, w := range []float64{1.62, -9} {
 		mant, exp, err := QuantizeWeights([]float64{w}, q.WeightScale[k], signedGrid(chip.Default()), chip.Default())
-		if err != nil || exp != 0 || mant[0] != []int32{45, -250}[k] {
-			t.Errorf("weight %g: %v·2^%d (%v), want %d", w, mant, exp, err, []int32{45, -250}[k])
+		if err != nil || exp != 0 || mant[0] != []int32{36, -201}[k] {
+			t.Errorf("weight %g: %v·2^%d (%v), want %d", w, mant, exp, err, []int32{36, -201}[k])
 		}
 	}
 }
@@ -255,14 +257,14 @@ func TestQuantizeLIFUnitChoice(t *testing.T) {
 		t.Errorf("largest weight: mantissa %d, want 255", m[0])
 	}
 	// 2.5 mV on a current against a 15 mV span: the current's jump is
-	// κ·2.5 mV, so mapping it to 255 would put the threshold beyond 17
+	// c·2.5 mV, so mapping it to 255 would put the threshold beyond 17
 	// bits; the membrane caps the unit and the mantissa is smaller
 	q, err = QuantizeLIF(base, 0.1, []Afferent{{Weights: []float64{2.5}, Distributed: true}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !q.Capped || q.Mantissa != 107 || q.Profile.Vth != 1<<17-1 {
-		t.Errorf("capped distributed: %s; want mantissa 107, vth 131071", q)
+	if !q.Capped || q.Mantissa != 106 || q.Profile.Vth != 1<<17-1 {
+		t.Errorf("capped distributed: %s; want mantissa 106, vth 131071", q)
 	}
 	// small delta weights against a wide threshold span: the membrane
 	// caps the unit and the ratio search runs within the smaller bound

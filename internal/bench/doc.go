@@ -11,7 +11,7 @@
 // brian2 examples/CUBA.py) is examples/networks/cuba.toml; RunCUBA runs it
 // with statistics over 0.1 s … the end, as the reference runs were. How its
 // float parameters become the chip's integers — decay constants on the
-// 12-bit grid, the weight ratio −250/45 kept exact, the voltage unit, the
+// 12-bit grid, the weights 36 and −201 (their ratio within 4·10⁻⁵), the voltage unit, the
 // refractory count of 49 — is derived in docs/networks.md.
 //
 // The scaling benchmark (scale.go, aerie bench scale) grows CUBA's statistics
