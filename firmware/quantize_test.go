@@ -796,3 +796,33 @@ func BenchmarkCheckSigns10M(b *testing.B) {
 		})
 	}
 }
+
+// TestCurrentChargeExact: a weight w on an exponential synapse injects, over
+// the whole PSC, Σ_t u_t = jump/(1 − λ) membrane units, and the model's
+// current w·e^(−t/τ) injects κ·w·τ/dt mV of the chip's per-tick leak units
+// (a constant g injects κ·g per tick). The two agree to the weight's
+// rounding for short and long τ — at PD14's 0.5 ms the coupling κ·w·U
+// alone would be 10 % over.
+func TestCurrentChargeExact(t *testing.T) {
+	cfg := chip.Default()
+	for _, tau := range []float64{0.5, 2, 5, 10} {
+		p := LIF{TauM: 10, TauSyn: [4]float64{tau, tau}, VRest: -65, VReset: -65, VThresh: -50, TauRefrac: 2}
+		const w = 3.5124
+		q, err := QuantizeLIF(p, 0.1, []Afferent{{Weights: []float64{w}, Distributed: true}}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mant, exp, err := QuantizeWeights([]float64{w}, q.WeightScale[0], signedGrid(cfg), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jump := math.Ldexp(float64(mant[0]), int(exp)+cfg.Neuron.ActShift)
+		lambda := 1 - float64(int(q.Profile.Du[0])+cfg.Neuron.UDecayOffset)/4096
+		kappa := float64(q.Profile.Dv) / 4096
+		got := jump / (1 - lambda) / q.Scale.UnitsPerMV
+		want := kappa * w * q.TauSynEff[0] / 0.1
+		if rel := math.Abs(got/want - 1); rel > 1/(2*float64(mant[0])-1) {
+			t.Errorf("τ %g ms: charge %.6g, want %.6g (%.2g off, rounding allows %.2g)", tau, got, want, rel, 1/(2*float64(mant[0])-1))
+		}
+	}
+}
