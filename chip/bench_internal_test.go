@@ -29,7 +29,7 @@ func benchProgram(n, synPerAxon int) *Program {
 // neurons (the default chip), with each kernel this CPU has: AVX-512, AVX2
 // and the scalar loop.
 func BenchmarkNeuronUpdate(b *testing.B) {
-	for _, k := range loihiKernels() {
+	for _, k := range cpuKernels() {
 		b.Run(k.String(), func(b *testing.B) {
 			loihiKernel = k
 			defer func() { loihiKernel = bestLoihiKernel }()

@@ -41,27 +41,15 @@ func (k kernelKind) String() string {
 // loihiKernel and stochKernel are the kernels update runs for deterministic
 // and stochastic Loihi-class runs: the best this CPU has (bestLoihiKernel,
 // bestStochKernel, set per platform). Tests and benchmarks force each
-// kernel in turn; only kinds in loihiKernels() and stochKernels() may be
-// set.
+// kernel in turn; only kinds in cpuKernels() may be set.
 var (
 	loihiKernel = bestLoihiKernel
 	stochKernel = bestStochKernel
 )
 
-// loihiKernels lists the deterministic kernels this CPU runs, best first.
-func loihiKernels() []kernelKind {
-	var ks []kernelKind
-	if hasAVX512 {
-		ks = append(ks, kernelAVX512)
-	}
-	if hasVectorKernel {
-		ks = append(ks, kernelAVX2)
-	}
-	return append(ks, kernelGo)
-}
-
-// stochKernels lists the stochastic kernels this CPU runs, best first.
-func stochKernels() []kernelKind {
+// cpuKernels lists the kernels this CPU runs, best first: the deterministic
+// and the stochastic Loihi-class kernels come in the same forms.
+func cpuKernels() []kernelKind {
 	var ks []kernelKind
 	if hasAVX512 {
 		ks = append(ks, kernelAVX512)
@@ -225,8 +213,8 @@ func (c *core) updateLoihi2AVX2(dp *Datapath, pr *Profile, k *kernelConsts, lo, 
 
 // bestLoihiKernel and bestStochKernel are the fastest kernels this CPU runs.
 var (
-	bestLoihiKernel = loihiKernels()[0]
-	bestStochKernel = stochKernels()[0]
+	bestLoihiKernel = cpuKernels()[0]
+	bestStochKernel = cpuKernels()[0]
 )
 
 // scanMasks appends to c.fired the neurons whose bits are set in the AVX2

@@ -55,12 +55,12 @@ func TestStochFastPathMatchesStep(t *testing.T) {
 	}
 	defer func() { useStochKernel, stochKernel = true, bestStochKernel }()
 	variants := []string{"generic"}
-	for _, k := range stochKernels() {
+	for _, k := range cpuKernels() {
 		variants = append(variants, k.String())
 	}
 	for _, v := range variants {
 		useStochKernel = v != "generic"
-		for _, k := range stochKernels() {
+		for _, k := range cpuKernels() {
 			if k.String() == v {
 				stochKernel = k
 			}
@@ -166,23 +166,6 @@ func testStochFastPath(t *testing.T, name string, edit func(c *Config), n int) {
 		for i := range ref {
 			ref[i].V = cp.Neurons[i].V
 		}
-		uLo, uHi := dp.uMin, dp.uMax
-		if dp.uWrap {
-			uLo--
-		}
-		randomize := func() {
-			for i := range ref {
-				vth := int64(profs[profileOf(i)].Vth) << dp.vthShift
-				st := &ref[i]
-				for k := 0; k < 2; k++ {
-					st.U[k] = int32(pickIn(rng, uLo, uHi, uLo, uHi, 0, -1, 1))
-					c.u[k*c.stride+i] = st.U[k]
-				}
-				st.V = int32(pickIn(rng, dp.vMin, dp.vMax, dp.vMin, dp.vMax, 0, vth, vth+1, vth-1))
-				st.Ref = int32(rng.IntN(int(profs[profileOf(i)].Refractory) + 1))
-				c.v[i], c.ref[i] = st.V, st.Ref
-			}
-		}
 		amax := int64(1) << (cfg.Neuron.UBits - cfg.Neuron.ActShift - 1)
 		var fires uint64
 		in := make([][2]int64, n)
@@ -194,7 +177,7 @@ func testStochFastPath(t *testing.T, name string, edit func(c *Config), n int) {
 				seed = 0xDEADBEEF
 			}
 			if tick == 150 || tick == 450 {
-				randomize()
+				randomizeStates(rng, dp, c, ref, profs, profileOf)
 			}
 			density := 1 + int(tick/100)%4 // from dense input to sparse
 			for i := range in {
@@ -276,7 +259,7 @@ func TestStochWorkers(t *testing.T) {
 // random order).
 func BenchmarkNeuronUpdateStochastic(b *testing.B) {
 	variants := []string{}
-	for _, k := range stochKernels() {
+	for _, k := range cpuKernels() {
 		variants = append(variants, k.String())
 	}
 	variants = append(variants, "generic")
@@ -285,7 +268,7 @@ func BenchmarkNeuronUpdateStochastic(b *testing.B) {
 			name := v + map[bool]string{false: "/sparse", true: "/dense"}[dense]
 			b.Run(name, func(b *testing.B) {
 				useStochKernel = v != "generic"
-				for _, k := range stochKernels() {
+				for _, k := range cpuKernels() {
 					if k.String() == v {
 						stochKernel = k
 					}
@@ -340,8 +323,8 @@ func TestKernelAllocations(t *testing.T) {
 		}
 		cp.Neurons[i].NoiseKey = uint32(i)
 	}
-	for _, lk := range loihiKernels() {
-		for _, sk := range stochKernels() {
+	for _, lk := range cpuKernels() {
+		for _, sk := range cpuKernels() {
 			loihiKernel, stochKernel = lk, sk
 			s, err := Load(cfg, p, Options{Workers: 1})
 			if err != nil {
