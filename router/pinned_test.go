@@ -3,7 +3,6 @@ package router
 import (
 	"fmt"
 	"hash/fnv"
-	"os"
 	"strings"
 	"testing"
 )
@@ -59,22 +58,5 @@ func TestDetailedPinned(t *testing.T) {
 		fmt.Fprint(h, n.b.arrive, n.c.flitHops, n.c.linkFlits, n.c.maxQueue, n.c.emergency, n.c.deadlocks)
 		fmt.Fprintf(&got, "%-22s %016x flit-hops %v, max queue %d, reroutes %d\n", r.name, h.Sum64(), n.c.flitHops, n.c.maxQueue, n.c.emergency)
 	}
-	const path = "testdata/detailed_pinned.txt"
-	if *update {
-		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if g, w := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n"); got.String() != string(want) {
-		for i := range g {
-			if i >= len(w) || g[i] != w[i] {
-				t.Errorf("line %d:\n got %s\nwant %s", i+1, g[i], w[min(i, len(w)-1)])
-			}
-		}
-	}
+	golden(t, "detailed_pinned.txt", got.String())
 }
