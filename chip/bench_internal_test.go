@@ -80,3 +80,29 @@ func BenchmarkDelivery(b *testing.B) {
 		})
 	}
 }
+
+// clockChain runs n iterations of three dependent single-cycle operations
+// (shift, xor, add): 3n cycles, whatever the core's width.
+//
+//go:noinline
+func clockChain(n int) uint64 {
+	x := uint64(1)
+	for i := 0; i < n; i++ {
+		x = (x>>1 ^ uint64(i)) + x
+	}
+	return x
+}
+
+var clockSink uint64
+
+// BenchmarkClock measures the core's clock from a chain of dependent
+// single-cycle operations: the frequency that docs/kernels.md's bound of
+// the vector kernels uses (512-bit code runs at this clock or below, which
+// only lowers the bound).
+func BenchmarkClock(b *testing.B) {
+	const n = 1 << 20
+	for i := 0; i < b.N; i++ {
+		clockSink += clockChain(n)
+	}
+	b.ReportMetric(3*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GHz")
+}
