@@ -736,10 +736,14 @@ func QuantizeLIF(p LIF, dt float64, in []Afferent, cfg *chip.Config) (*Quantized
 		coef[k] = kappa
 		if p.TauSyn[k] == 0 {
 			coef[k] = 1
-		} else {
+		} else if te := q.TauSynEff[k]; te > 0 {
 			// c_k: the current's charge exact (the package comment)
-			ls := math.Exp(-dt / q.TauSynEff[k])
-			coef[k] = kappa * (1 - ls) * q.TauSynEff[k] / dt
+			coef[k] = kappa * (1 - math.Exp(-dt/te)) * te / dt
+		} else {
+			// τ so far below dt that the chip clears the current every
+			// tick: a one-tick pulse carrying the model's charge κ·w·τ/dt
+			// (the limit above would give none, and every weight 0)
+			coef[k] = kappa * p.TauSyn[k] / dt
 		}
 	}
 	if q.Profile.Refractory, err = RefractoryTicks(p.TauRefrac, dt, cfg); err != nil {

@@ -802,10 +802,11 @@ func BenchmarkCheckSigns10M(b *testing.B) {
 // current w·e^(−t/τ) injects κ·w·τ/dt mV of the chip's per-tick leak units
 // (a constant g injects κ·g per tick). The two agree to the weight's
 // rounding for short and long τ — at PD14's 0.5 ms the coupling κ·w·U
-// alone would be 10 % over.
+// alone would be 10 % over. A τ the chip clears within one tick (0.01 ms
+// at dt 0.1 ms) is one pulse carrying the model's charge, not nothing.
 func TestCurrentChargeExact(t *testing.T) {
 	cfg := chip.Default()
-	for _, tau := range []float64{0.5, 2, 5, 10} {
+	for _, tau := range []float64{0.01, 0.5, 2, 5, 10} {
 		p := LIF{TauM: 10, TauSyn: [4]float64{tau, tau}, VRest: -65, VReset: -65, VThresh: -50, TauRefrac: 2}
 		const w = 3.5124
 		q, err := QuantizeLIF(p, 0.1, []Afferent{{Weights: []float64{w}, Distributed: true}}, cfg)
@@ -820,7 +821,11 @@ func TestCurrentChargeExact(t *testing.T) {
 		lambda := 1 - float64(int(q.Profile.Du[0])+cfg.Neuron.UDecayOffset)/4096
 		kappa := float64(q.Profile.Dv) / 4096
 		got := jump / (1 - lambda) / q.Scale.UnitsPerMV
-		want := kappa * w * q.TauSynEff[0] / 0.1
+		te := q.TauSynEff[0]
+		if te == 0 {
+			te = tau // cleared every tick: the model's own τ
+		}
+		want := kappa * w * te / 0.1
 		if rel := math.Abs(got/want - 1); rel > 1/(2*float64(mant[0])-1) {
 			t.Errorf("τ %g ms: charge %.6g, want %.6g (%.2g off, rounding allows %.2g)", tau, got, want, rel, 1/(2*float64(mant[0])-1))
 		}
